@@ -1,0 +1,5 @@
+def current_clinic(request) -> dict:
+    return {
+        "clinic": getattr(request, "clinic", None),
+        "membership": getattr(request, "membership", None),
+    }

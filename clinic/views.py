@@ -1,0 +1,27 @@
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from clinic.access import clinic_staff_required
+from clinic.models import Client
+from clinic.selectors import client_search, client_upcoming_appointments
+
+
+def home(request):
+    return redirect("client-list")
+
+
+@clinic_staff_required
+def client_list(request):
+    query = request.GET.get("q", "")
+    page = Paginator(client_search(query=query), 25).get_page(request.GET.get("page"))
+    return render(request, "clinic/client_list.html", {"page": page, "query": query})
+
+
+@clinic_staff_required
+def client_detail(request, client_id: int):
+    client = get_object_or_404(Client.objects.all(), pk=client_id)
+    context = {
+        "client": client,
+        "appointments": client_upcoming_appointments(client=client),
+    }
+    return render(request, "clinic/client_detail.html", context)

@@ -1,0 +1,47 @@
+"""The cast: Alice works at Alice's clinic; Charlie works at another clinic and must never see
+Alice's clients."""
+
+from types import SimpleNamespace
+
+import pytest
+from django_scopes import scope, scopes_disabled
+
+from clinic.models import Membership
+from tests.factories import ClientFactory, ClinicFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def cast(db):
+    with scopes_disabled():
+        alice_clinic = ClinicFactory(name="Alice Physio", slug="alice-physio")
+        charlie_clinic = ClinicFactory(name="Charlie Osteo", slug="charlie-osteo")
+        alice = MembershipFactory(clinic=alice_clinic, user__email="alice@alice.test").user
+        alice_admin = MembershipFactory(
+            clinic=alice_clinic, user__email="boss@alice.test", role=Membership.Role.CLINIC_ADMIN
+        ).user
+        charlie = MembershipFactory(clinic=charlie_clinic, user__email="charlie@charlie.test").user
+        support = UserFactory(email="support@platform.test", is_superuser=True, is_staff=True)
+        bob = ClientFactory(clinic=alice_clinic, name="Bob Brown", email="bob@example.test")
+        dana = ClientFactory(clinic=charlie_clinic, name="Dana Dunn", email="dana@example.test")
+    return SimpleNamespace(
+        alice_clinic=alice_clinic,
+        charlie_clinic=charlie_clinic,
+        alice=alice,
+        alice_admin=alice_admin,
+        charlie=charlie,
+        support=support,
+        bob=bob,
+        dana=dana,
+    )
+
+
+@pytest.fixture
+def in_alice_clinic(cast):
+    with scope(clinic=cast.alice_clinic):
+        yield cast
+
+
+@pytest.fixture
+def unscoped():
+    with scopes_disabled():
+        yield

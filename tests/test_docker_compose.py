@@ -1,0 +1,35 @@
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+
+
+def test_compose_file_describes_every_service_with_a_health_check():
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+
+
+def test_app_services_wait_for_healthy_databases():
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+
+
+@pytest.mark.skipif(
+    subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode
+    != 0
+    if shutil.which("docker")
+    else True,
+    reason="the docker compose plugin is not installed here",
+)
+def test_docker_compose_accepts_the_file():
+    env = {"SECRET_KEY": "x", "ANYMAIL_WEBHOOK_SECRET": "a:b", "PATH": "/usr/bin:/bin"}
+    subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], check=True, env=env)
