@@ -1,0 +1,83 @@
+"""``python -m espsim``: run the Mailgun simulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .server import start
+from .webhooks import redact_url
+
+log = logging.getLogger("espsim")
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="python -m espsim", description="Local ESP simulator speaking Mailgun's HTTP API."
+    )
+    parser.add_argument("--host", default=env("ESPSIM_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env("ESPSIM_PORT") or 8025))
+    parser.add_argument("--api-key", default=env("MAILGUN_API_KEY"), help="basic-auth password")
+    parser.add_argument("--webhook-url", default=env("ESPSIM_WEBHOOK_URL"))
+    parser.add_argument("--signing-key", default=env("MAILGUN_WEBHOOK_SIGNING_KEY"))
+    parser.add_argument("--delay-scale", type=float, default=_env_float("ESPSIM_DELAY_SCALE", 1.0))
+    parser.add_argument("--domain", default=env("ESPSIM_DOMAIN"), help="only accept this domain")
+    parser.add_argument("--workers", type=int, default=8, help="webhook delivery threads")
+    parser.add_argument(
+        "--retry-total",
+        type=float,
+        default=_env_float("ESPSIM_RETRY_TOTAL", 600.0),
+        help="seconds to keep retrying a webhook",
+    )
+    parser.add_argument("--unordered", action="store_true", help="post events independently")
+    parser.add_argument("--log-level", default=env("ESPSIM_LOG_LEVEL", "INFO"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    sim = start(
+        port=args.port,
+        api_key=args.api_key,
+        webhook_url=args.webhook_url,
+        signing_key=args.signing_key,
+        delay_scale=args.delay_scale,
+        domain=args.domain,
+        host=args.host,
+        ordered=not args.unordered,
+        workers=args.workers,
+        retry_total=args.retry_total,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    hook = redact_url(args.webhook_url) if args.webhook_url else "none (events only recorded)"
+    log.info("espsim listening on %s (API %s), webhooks: %s", sim.url, sim.api_url, hook)
+    while not stop.wait(1.0):
+        pass
+    sim.stop()
+    log.info("espsim stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
