@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinic.models import Appointment, Client
+from clinic.models import Appointment, Client, SmartFormRequest
 
 
 def client_search(*, query: str = "") -> QuerySet[Client]:
@@ -19,4 +19,12 @@ def client_upcoming_appointments(*, client: Client) -> QuerySet[Appointment]:
         )
         .select_related("practitioner")
         .order_by("start")
+    )
+
+
+def client_form_requests(*, client: Client, limit: int = 10) -> QuerySet[SmartFormRequest]:
+    return (
+        SmartFormRequest.objects.filter(client=client)
+        .select_related("form")
+        .order_by("-created_at")[:limit]
     )

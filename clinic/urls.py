@@ -1,9 +1,10 @@
 from django.urls import path
 
-from clinic import views
+from clinic import smart_forms, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("clients/", views.client_list, name="client-list"),
     path("clients/<int:client_id>/", views.client_detail, name="client-detail"),
+    path("forms/<str:token>/", smart_forms.smart_form_fill, name="smart-form-fill"),
 ]

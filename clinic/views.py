@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from clinic.access import clinic_staff_required
 from clinic.models import Client
-from clinic.selectors import client_search, client_upcoming_appointments
+from clinic.selectors import client_form_requests, client_search, client_upcoming_appointments
 
 
 def home(request):
@@ -23,5 +23,6 @@ def client_detail(request, client_id: int):
     context = {
         "client": client,
         "appointments": client_upcoming_appointments(client=client),
+        "form_requests": client_form_requests(client=client),
     }
     return render(request, "clinic/client_detail.html", context)

@@ -1,7 +1,6 @@
 import os
 
 from celery import Celery, Task
-from celery.schedules import crontab
 from django_scopes import scope
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -24,8 +23,4 @@ class ClinicTask(Task):
 app.conf.beat_schedule = {
     "outbox-sweep": {"task": "messaging.tasks.outbox_sweep_task", "schedule": 60.0},
     "appointment-reminders": {"task": "messaging.tasks.reminders_send_task", "schedule": 60.0},
-    "email-log-retention": {
-        "task": "messaging.tasks.retention_purge_task",
-        "schedule": crontab(minute=17, hour=3),
-    },
 }

@@ -1,5 +1,16 @@
 from django.apps import AppConfig
+from django.core.signals import setting_changed
+
+
+def _forget_esp_connection(*, setting: str, **kwargs) -> None:
+    if setting in ("EMAIL_BACKEND", "ANYMAIL"):
+        from messaging.delivery import esp_connection
+
+        esp_connection.cache_clear()
 
 
 class MessagingConfig(AppConfig):
     name = "messaging"
+
+    def ready(self) -> None:
+        setting_changed.connect(_forget_esp_connection)

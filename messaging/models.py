@@ -1,1 +1,101 @@
-from django.db import models  # noqa: F401
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from clinic.models import Appointment, Client, Clinic, Invoice, SmartFormRequest
+from messaging.status import STATUS_RANK, EmailStatus
+
+
+class EmailKind(models.TextChoices):
+    APPOINTMENT_CONFIRMATION = "appointment_confirmation", "Appointment confirmation"
+    APPOINTMENT_REMINDER = "appointment_reminder", "Appointment reminder"
+    APPOINTMENT_CANCELLATION = "appointment_cancellation", "Appointment cancellation"
+    INVOICE = "invoice", "Invoice"
+    SMART_FORM = "smart_form", "Smart form"
+    DIRECT_MESSAGE = "direct_message", "Direct message"
+
+
+APPOINTMENT_KINDS = frozenset(
+    {
+        EmailKind.APPOINTMENT_CONFIRMATION,
+        EmailKind.APPOINTMENT_REMINDER,
+        EmailKind.APPOINTMENT_CANCELLATION,
+    }
+)
+
+SMTP = "smtp"
+
+
+class OutboundEmail(models.Model):
+    """One email to one client: saved before it is sent, and the record of what must be sent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="emails")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=32, choices=EmailKind.choices)
+    to_email = models.EmailField("recipient address as sent", max_length=254)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for mail the system sends by itself.",
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    form_request = models.ForeignKey(
+        SmartFormRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    status = models.CharField(
+        max_length=20, choices=EmailStatus.choices, default=EmailStatus.SENDING
+    )
+    status_rank = models.PositiveSmallIntegerField(default=STATUS_RANK[EmailStatus.SENDING])
+    reason = models.TextField(blank=True, help_text="Why it failed, in words.")
+    esp = models.CharField("sent through", max_length=20, blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client", "-created_at"], name="email_client_newest"),
+            models.Index(fields=["esp_message_id"], name="email_esp_message_id"),
+            models.Index(
+                fields=["created_at"],
+                name="email_outbox_pending",
+                condition=models.Q(status="sending"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=EmailStatus.values), name="email_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=models.Q(kind="appointment_reminder"),
+                name="one_reminder_per_appointment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_email}"
+
+    @property
+    def tracked(self) -> bool:
+        return self.esp != SMTP

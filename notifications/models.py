@@ -1,1 +1,34 @@
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from clinic.models import Client, Clinic
+
+
+class Notification(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.TextField()
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    email_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -45,3 +45,30 @@ def in_alice_clinic(cast):
 def unscoped():
     with scopes_disabled():
         yield
+
+
+@pytest.fixture
+def esp_simulator(settings):
+    """The local Mailgun simulator, with anymail's real Mailgun backend pointed at it."""
+    from espsim.server import start
+
+    with start(
+        port=0,
+        api_key=settings.ANYMAIL["MAILGUN_API_KEY"],
+        signing_key=settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"],
+        delay_scale=0.02,
+    ) as simulator:
+        settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+        settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": simulator.api_url}
+        yield simulator
+
+
+@pytest.fixture
+def eager_celery():
+    from config.celery import app
+
+    # Retries run at once, in the test; their outcome is read from the database.
+    # (The app reads Django settings under the CELERY_ namespace, so keys carry the prefix.)
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=False)
+    yield app
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_TASK_EAGER_PROPAGATES=True)

@@ -1,0 +1,180 @@
+"""Delivering one saved email: claim the row, send it through its connection, record the outcome."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formataddr, make_msgid, parseaddr
+from functools import cache
+
+from anymail.message import AnymailMessage
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Clinic
+from messaging.invoice_pdf import invoice_pdf
+from messaging.models import OutboundEmail
+from messaging.policy import SendFailure, classify_send_failure, retry_delay
+from messaging.status import STATUS_RANK, EmailStatus
+from notifications.services import notification_create
+from suppression.models import SuppressionReason
+from suppression.services import client_opt_out, suppression_record
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: str  # "sent", "skipped", "failed" or "retry"
+    retry_in: float = 0.0
+
+
+@cache
+def esp_connection():
+    """One ESP connection per worker process, so its HTTP session is kept alive between sends."""
+    connection = get_connection()
+    connection.open()
+    return connection
+
+
+def smtp_connection(clinic: Clinic):
+    return get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host=clinic.smtp_host,
+        port=clinic.smtp_port,
+        username=clinic.smtp_username or None,
+        password=clinic.smtp_password or None,
+        use_tls=clinic.smtp_use_tls,
+        timeout=settings.EMAIL_TIMEOUT,
+    )
+
+
+def _from_address(clinic: Clinic) -> str:
+    _, platform_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    address = clinic.smtp_from_email if clinic.uses_own_smtp else platform_address
+    return formataddr((clinic.from_name or clinic.name, address or platform_address))
+
+
+def build_message(email: OutboundEmail) -> AnymailMessage:
+    clinic = email.clinic
+    message = AnymailMessage(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=_from_address(clinic),
+        to=[email.to_email],
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    if email.invoice_id:
+        message.attach(
+            f"invoice-{email.invoice.number}.pdf", invoice_pdf(email.invoice), "application/pdf"
+        )
+    if email.tracked:
+        message.metadata = {"email_id": str(email.id), "clinic_id": clinic.id}
+        message.tags = [email.kind]
+    else:
+        message.extra_headers = {"Message-ID": make_msgid(domain="clinicmail")}
+    return message
+
+
+def _send(email: OutboundEmail, message: AnymailMessage) -> str:
+    if not email.tracked:
+        with smtp_connection(email.clinic) as connection:
+            connection.send_messages([message])
+        return message.extra_headers["Message-ID"]
+    message.connection = esp_connection()
+    message.send()
+    return message.anymail_status.message_id or ""
+
+
+def email_deliver(*, email_id) -> Delivery:
+    """Sends a pending email once: a second run, or a second worker, finds nothing to do."""
+    with transaction.atomic():
+        email = (
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("clinic", "client", "invoice", "appointment", "sent_by")
+            .filter(pk=email_id, status=EmailStatus.SENDING, esp_message_id="")
+            .first()
+        )
+        if email is None:
+            return Delivery("skipped")
+        email.attempts += 1
+        try:
+            message_id = _send(email, build_message(email))
+        except Exception as error:
+            return _record_failure(email, classify_send_failure(error))
+        _record_sent(email, message_id)
+        return Delivery("sent")
+
+
+def _record_sent(email: OutboundEmail, message_id: str) -> None:
+    status = EmailStatus.PROCESSED if email.tracked else EmailStatus.SENT
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=status,
+        status_rank=STATUS_RANK[status],
+        esp_message_id=message_id,
+        attempts=email.attempts,
+        sent_at=now,
+        status_changed_at=now,
+        next_attempt_at=None,
+        reason="",
+    )
+
+
+def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
+    if failure.kind == "transient" and email.attempts < settings.SEND_MAX_ATTEMPTS:
+        delay = retry_delay(email.attempts)
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            attempts=email.attempts,
+            reason=f"Retrying: {failure.words}",
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        return Delivery("retry", retry_in=delay)
+    if failure.kind == "transient":
+        words = f"Gave up after {email.attempts} attempts. {failure.words}"
+    elif failure.kind == "rejected":
+        words = (
+            "The email provider refuses this address (it is on the provider's suppression list)."
+        )
+    else:
+        words = f"The email provider refused it: {failure.words}"
+    email_fail(email=email, reason=words)
+    if failure.kind == "rejected":
+        _suppress_rejected(email, words)
+    return Delivery("failed")
+
+
+def email_fail(*, email: OutboundEmail, reason: str) -> None:
+    """Fails an email for good and tells whoever is waiting for it."""
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.FAILED,
+        status_rank=STATUS_RANK[EmailStatus.FAILED],
+        reason=reason,
+        attempts=email.attempts,
+        next_attempt_at=None,
+        status_changed_at=now,
+    )
+    email.status, email.reason = EmailStatus.FAILED, reason
+    recipient = email.sent_by or (email.appointment.practitioner if email.appointment else None)
+    if recipient is not None:
+        notification_create(
+            clinic=email.clinic,
+            recipient=recipient,
+            text=f"{email.get_kind_display()} to {email.client} failed. {reason}",
+            client=email.client,
+            email_id=email.id,
+        )
+
+
+def _suppress_rejected(email: OutboundEmail, words: str) -> None:
+    suppression_record(
+        address=email.to_email,
+        stream=email.esp,
+        reason=SuppressionReason.ESP_REJECTED,
+        diagnostic=words,
+        source_email_id=email.id,
+    )
+    client_opt_out(client=email.client, reason=f"Address suppressed: {words}")

@@ -1,0 +1,177 @@
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from clinic.models import Appointment, Client, Invoice, SmartForm, SmartFormRequest
+from messaging.models import APPOINTMENT_KINDS, EmailKind, OutboundEmail
+from messaging.rendering import render_email
+from messaging.status import STATUS_RANK, EmailStatus
+from notifications.services import notification_create
+from suppression.services import mail_permission
+
+logger = logging.getLogger(__name__)
+
+OPTED_OUT_WORDS = (
+    "Not sent: the client is opted out of appointment communications{since}. Reason: {reason}"
+)
+
+
+def _refusal(client: Client, kind: str) -> str:
+    if kind in APPOINTMENT_KINDS and not client.appointment_comms:
+        since = client.appointment_comms_changed_at
+        return OPTED_OUT_WORDS.format(
+            since=f" since {since:%d %b %Y}" if since else "",
+            reason=client.appointment_comms_reason or "not given",
+        )
+    permission = mail_permission(clinic=client.clinic, address=client.email)
+    return "" if permission.allowed else f"Not sent. {permission.reason}"
+
+
+def email_send(
+    *,
+    client: Client,
+    kind: str,
+    context: dict | None = None,
+    sent_by=None,
+    appointment: Appointment | None = None,
+    invoice: Invoice | None = None,
+    form_request: SmartFormRequest | None = None,
+) -> OutboundEmail:
+    """Renders and saves one email to a client, and sends it once the caller's transaction commits.
+
+    A send that may not happen (opted out, suppressed, no address) is saved as failed with the
+    reason in words; the caller reads `email.status` and `email.reason` to tell the user at once.
+    """
+    clinic = client.clinic
+    rendered = render_email(
+        kind,
+        clinic=clinic,
+        context={
+            "client": client,
+            "appointment": appointment,
+            "invoice": invoice,
+            "form_request": form_request,
+            **(context or {}),
+        },
+    )
+    refusal = _refusal(client, kind)
+    status = EmailStatus.FAILED if refusal else EmailStatus.SENDING
+    email = OutboundEmail.objects.create(
+        clinic=clinic,
+        client=client,
+        kind=kind,
+        to_email=client.email,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        sent_by=sent_by,
+        appointment=appointment,
+        invoice=invoice,
+        form_request=form_request,
+        status=status,
+        status_rank=STATUS_RANK[status],
+        reason=refusal,
+        esp="smtp" if clinic.uses_own_smtp else settings.EMAIL_ESP,
+    )
+    if refusal:
+        _tell_about_refusal(email)
+    else:
+        transaction.on_commit(lambda: email_enqueue(email=email))
+    return email
+
+
+def _tell_about_refusal(email: OutboundEmail) -> None:
+    """Manual senders read the refusal on screen; triggered mail tells the practitioner."""
+    if email.sent_by is None and email.appointment is not None:
+        notification_create(
+            clinic=email.clinic,
+            recipient=email.appointment.practitioner,
+            text=f"{email.get_kind_display()} to {email.client} was not sent. {email.reason}",
+            client=email.client,
+            email_id=email.id,
+        )
+
+
+def email_enqueue(*, email: OutboundEmail) -> bool:
+    """Hands the email to the broker; if the broker is down the outbox sweeper sends it later."""
+    from messaging.tasks import send_email_task
+
+    try:
+        send_email_task.apply_async(
+            args=[str(email.id)], kwargs={"clinic_id": email.clinic_id}, retry=False
+        )
+    except (OperationalError, OSError) as error:  # the row in `sending` is the record
+        logger.warning(
+            "Broker unavailable (%s); email %s left for the outbox sweeper", error, email.id
+        )
+        return False
+    return True
+
+
+def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> OutboundEmail:
+    return email_send(
+        client=client,
+        kind=EmailKind.DIRECT_MESSAGE,
+        context={"subject": subject, "body": body},
+        sent_by=sent_by,
+    )
+
+
+def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
+    return email_send(
+        client=invoice.client, kind=EmailKind.INVOICE, invoice=invoice, sent_by=sent_by
+    )
+
+
+def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
+    form_request = SmartFormRequest.objects.create(clinic=client.clinic, form=form, client=client)
+    form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
+    return email_send(
+        client=client,
+        kind=EmailKind.SMART_FORM,
+        form_request=form_request,
+        context={"form_url": form_url},
+        sent_by=sent_by,
+    )
+
+
+@transaction.atomic
+def appointment_book(*, client: Client, practitioner, start, end) -> Appointment:
+    """Books an appointment and confirms it to the client by email."""
+    appointment = Appointment.objects.create(
+        clinic=client.clinic, client=client, practitioner=practitioner, start=start, end=end
+    )
+    email_send(client=client, kind=EmailKind.APPOINTMENT_CONFIRMATION, appointment=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment) -> Appointment:
+    """Cancels an appointment and tells the client by email."""
+    changed = Appointment.objects.filter(
+        pk=appointment.pk, status=Appointment.Status.BOOKED
+    ).update(status=Appointment.Status.CANCELLED)
+    appointment.refresh_from_db()
+    if changed:
+        email_send(
+            client=appointment.client,
+            kind=EmailKind.APPOINTMENT_CANCELLATION,
+            appointment=appointment,
+        )
+    return appointment
+
+
+def reminder_send(*, appointment: Appointment) -> OutboundEmail | None:
+    """Sends an appointment's reminder unless it already has one (a database constraint)."""
+    try:
+        with transaction.atomic():
+            return email_send(
+                client=appointment.client,
+                kind=EmailKind.APPOINTMENT_REMINDER,
+                appointment=appointment,
+            )
+    except IntegrityError:
+        return None

@@ -1,0 +1,37 @@
+"""The status of an email is the highest-ranked status among its events (DESIGN.md)."""
+
+from django.db import models
+
+
+class EmailStatus(models.TextChoices):
+    SENDING = "sending", "Sending"
+    PROCESSED = "processed", "Processed"
+    DEFERRED = "deferred", "Deferred"
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Open"
+    CLICKED = "clicked", "Clicked"
+    FAILED = "failed", "Failed"
+    SPAM_REPORT = "spam_report", "Spam report"
+    SENT = "sent", "Sent"
+
+
+# Own-SMTP mail ends at `sent` and never hears of anything later, so its rank sits with `processed`.
+STATUS_RANK: dict[str, int] = {
+    EmailStatus.SENDING: 0,
+    EmailStatus.PROCESSED: 10,
+    EmailStatus.SENT: 10,
+    EmailStatus.DEFERRED: 20,
+    EmailStatus.DELIVERED: 30,
+    EmailStatus.OPENED: 40,
+    EmailStatus.CLICKED: 50,
+    EmailStatus.FAILED: 60,
+    EmailStatus.SPAM_REPORT: 70,
+}
+
+
+def status_rank(status: str) -> int:
+    return STATUS_RANK[status]
+
+
+def highest_status(statuses: list[str]) -> str:
+    return max(statuses, key=status_rank, default=EmailStatus.SENDING)

@@ -1,0 +1,116 @@
+"""The send task through anymail's real Mailgun backend and the local simulator (eager Celery:
+these tests are about the task's decisions; delivery by a real worker is in tests/integration)."""
+
+import pytest
+import requests
+from django_scopes import scope, scopes_disabled
+
+from messaging.models import OutboundEmail
+from messaging.services import direct_message_send, invoice_send
+from messaging.status import EmailStatus
+from messaging.tasks import send_email_task
+from notifications.models import Notification
+from tests.factories import ClientFactory, InvoiceFactory
+
+pytestmark = pytest.mark.usefixtures("eager_celery")
+
+
+def send(cast, client=None, **kwargs) -> OutboundEmail:
+    with scope(clinic=cast.alice_clinic):
+        return direct_message_send(
+            client=client or cast.bob,
+            subject=kwargs.get("subject", "Your exercises"),
+            body="Three sets of ten, twice a day.",
+            sent_by=cast.alice,
+        )
+
+
+def deliver(email: OutboundEmail) -> OutboundEmail:
+    send_email_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
+    with scopes_disabled():
+        return OutboundEmail.objects.get(pk=email.pk)
+
+
+def fault(simulator, **spec) -> None:
+    requests.post(f"{simulator.url}/sim/faults", json=spec, timeout=5).raise_for_status()
+
+
+def test_it_sends_with_metadata_and_stores_the_esp_id(cast, esp_simulator):
+    email = deliver(send(cast))
+    assert email.status == EmailStatus.PROCESSED
+    [sent] = esp_simulator.messages(email_id=str(email.id))
+    assert email.esp_message_id == sent["message_id"]
+    assert sent["user_variables"] == {
+        "email_id": str(email.id),
+        "clinic_id": str(cast.alice_clinic.pk),
+    }
+    assert sent["tags"] == ["direct_message"]
+    assert sent["recipient"] == "bob@example.test"
+    assert sent["from"] == "Alice Physio <mail@clinicmail.test>"
+    assert email.attempts == 1
+
+
+def test_the_task_run_twice_sends_once(cast, esp_simulator):
+    email = send(cast)
+    deliver(email)
+    deliver(email)
+    assert len(esp_simulator.messages(email_id=str(email.id))) == 1
+
+
+def test_an_invoice_goes_with_its_pdf(cast, esp_simulator):
+    with scope(clinic=cast.alice_clinic):
+        invoice = InvoiceFactory(client=cast.bob, number="AP-7")
+        email = deliver(invoice_send(invoice=invoice, sent_by=cast.alice))
+    [sent] = esp_simulator.messages(email_id=str(email.id))
+    [attachment] = sent["attachments"]
+    assert attachment["filename"] == "invoice-AP-7.pdf"
+    assert attachment["size"] > 500
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_transient_errors_are_retried_until_sent(cast, esp_simulator, status):
+    fault(esp_simulator, status=status, count=2)
+    email = deliver(send(cast))
+    assert email.status == EmailStatus.PROCESSED
+    assert email.attempts == 3
+    assert len(esp_simulator.messages(email_id=str(email.id))) == 1
+
+
+def test_a_timeout_is_retried(cast, esp_simulator, settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": (1, 0.5)}
+    fault(esp_simulator, timeout=2, count=1)
+    email = deliver(send(cast))
+    assert email.status == EmailStatus.PROCESSED
+    assert email.attempts == 2
+
+
+def test_it_gives_up_after_the_last_attempt_with_the_esps_words(cast, esp_simulator, settings):
+    settings.SEND_MAX_ATTEMPTS = 3
+    fault(esp_simulator, status=503, count=10)
+    email = deliver(send(cast))
+    assert email.status == EmailStatus.FAILED
+    assert email.attempts == 3
+    assert email.reason.startswith("Gave up after 3 attempts. The email provider answered 503")
+    assert esp_simulator.messages(email_id=str(email.id)) == []
+
+
+def test_a_permanent_error_fails_at_once_with_the_esps_words(cast, esp_simulator):
+    with scopes_disabled():
+        client = ClientFactory(
+            clinic=cast.alice_clinic, name="Typo", email="bob..smith@example.test"
+        )
+    email = deliver(send(cast, client=client))
+    assert email.status == EmailStatus.FAILED
+    assert email.attempts == 1
+    assert "to parameter is not a valid address" in email.reason
+    with scopes_disabled():
+        note = Notification.objects.get(email_id=email.id)
+    assert note.recipient == cast.alice
+    assert "to parameter is not a valid address" in note.text
+
+
+def test_a_wrong_api_key_fails_at_once(cast, esp_simulator, settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_KEY": "wrong"}
+    email = deliver(send(cast))
+    assert email.status == EmailStatus.FAILED
+    assert email.attempts == 1
