@@ -91,12 +91,13 @@ def _send(email: OutboundEmail, message: AnymailMessage) -> str:
 def email_deliver(*, email_id) -> Delivery:
     """Sends a pending email once: a second run, or a second worker, finds nothing to do."""
     with transaction.atomic():
-        email = (
+        claimed = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("clinic", "client", "invoice", "appointment", "sent_by")
+            .select_related("clinic")
             .filter(pk=email_id, status=EmailStatus.SENDING, esp_message_id="")
-            .first()
+            .order_by()[:1]
         )
+        email = next(iter(claimed), None)
         if email is None:
             return Delivery("skipped")
         email.attempts += 1

@@ -28,7 +28,7 @@ def appointments_due_for_reminder(*, now: datetime) -> list[Appointment]:
                 clinic__reminder_lead_hours=hours,
             )
             .exclude(Exists(reminded))
-            .select_related("clinic", "client", "practitioner")
+            .select_related("clinic", "client__clinic", "practitioner")
         )
         due += [
             appointment

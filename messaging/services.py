@@ -1,4 +1,5 @@
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,6 +14,9 @@ from notifications.services import notification_create
 from suppression.services import mail_permission
 
 logger = logging.getLogger(__name__)
+
+# Emails per send task: a lone manual send goes alone, a batch of reminders shares the overhead.
+SEND_CHUNK = 50
 
 OPTED_OUT_WORDS = (
     "Not sent: the client is opted out of appointment communications{since}. Reason: {reason}"
@@ -30,7 +34,19 @@ def _refusal(client: Client, kind: str) -> str:
     return "" if permission.allowed else f"Not sent. {permission.reason}"
 
 
-def email_send(
+def email_send(**fields) -> OutboundEmail:
+    """Renders and saves one email to a client, and sends it once the caller's transaction commits.
+
+    A send that may not happen (opted out, suppressed, no address) is saved as failed with the
+    reason in words; the caller reads `email.status` and `email.reason` to tell the user at once.
+    Takes the keyword arguments of `email_prepare`.
+    """
+    email = email_prepare(**fields)
+    emails_enqueue(emails=[email])
+    return email
+
+
+def email_prepare(
     *,
     client: Client,
     kind: str,
@@ -40,11 +56,7 @@ def email_send(
     invoice: Invoice | None = None,
     form_request: SmartFormRequest | None = None,
 ) -> OutboundEmail:
-    """Renders and saves one email to a client, and sends it once the caller's transaction commits.
-
-    A send that may not happen (opted out, suppressed, no address) is saved as failed with the
-    reason in words; the caller reads `email.status` and `email.reason` to tell the user at once.
-    """
+    """Renders and saves one email (or its refusal) without enqueueing it."""
     clinic = client.clinic
     rendered = render_email(
         kind,
@@ -78,8 +90,6 @@ def email_send(
     )
     if refusal:
         _tell_about_refusal(email)
-    else:
-        transaction.on_commit(lambda: email_enqueue(email=email))
     return email
 
 
@@ -95,17 +105,29 @@ def _tell_about_refusal(email: OutboundEmail) -> None:
         )
 
 
-def email_enqueue(*, email: OutboundEmail) -> bool:
-    """Hands the email to the broker; if the broker is down the outbox sweeper sends it later."""
-    from messaging.tasks import send_email_task
+def emails_enqueue(*, emails: list[OutboundEmail], chunk: int = SEND_CHUNK) -> None:
+    """Hands pending emails to the broker after the caller's transaction commits, in chunks of
+    one clinic's emails; if the broker is down the outbox sweeper sends them later."""
+    pending = [email for email in emails if email.status == EmailStatus.SENDING]
+    by_clinic: dict[int, list[str]] = {}
+    for email in pending:
+        by_clinic.setdefault(email.clinic_id, []).append(str(email.id))
+    for clinic_id, ids in by_clinic.items():
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            transaction.on_commit(partial(_publish, part, clinic_id))
+
+
+def _publish(email_ids: list[str], clinic_id: int) -> bool:
+    from messaging.tasks import send_emails_task
 
     try:
-        send_email_task.apply_async(
-            args=[str(email.id)], kwargs={"clinic_id": email.clinic_id}, retry=False
-        )
-    except (OperationalError, OSError) as error:  # the row in `sending` is the record
+        send_emails_task.apply_async(args=[email_ids], kwargs={"clinic_id": clinic_id}, retry=False)
+    except (OperationalError, OSError) as error:  # the rows in `sending` are the record
         logger.warning(
-            "Broker unavailable (%s); email %s left for the outbox sweeper", error, email.id
+            "Broker unavailable (%s); %d email(s) left for the outbox sweeper",
+            error,
+            len(email_ids),
         )
         return False
     return True
@@ -164,11 +186,11 @@ def appointment_cancel(*, appointment: Appointment) -> Appointment:
     return appointment
 
 
-def reminder_send(*, appointment: Appointment) -> OutboundEmail | None:
-    """Sends an appointment's reminder unless it already has one (a database constraint)."""
+def reminder_prepare(*, appointment: Appointment) -> OutboundEmail | None:
+    """Saves an appointment's reminder unless it already has one (a database constraint)."""
     try:
         with transaction.atomic():
-            return email_send(
+            return email_prepare(
                 client=appointment.client,
                 kind=EmailKind.APPOINTMENT_REMINDER,
                 appointment=appointment,

@@ -6,7 +6,7 @@ from django_scopes import scope, scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
 from messaging.selectors import appointments_due_for_reminder
-from messaging.services import appointment_book, appointment_cancel, reminder_send
+from messaging.services import appointment_book, appointment_cancel, reminder_prepare
 from messaging.tasks import reminders_send_task
 from tests.factories import AppointmentFactory
 
@@ -78,6 +78,6 @@ def test_a_second_reminder_for_one_appointment_is_refused_by_the_database(cast):
     with scopes_disabled():
         appointment = AppointmentFactory(client=cast.bob, practitioner=cast.alice)
     with scope(clinic=cast.alice_clinic):
-        assert reminder_send(appointment=appointment) is not None
-        assert reminder_send(appointment=appointment) is None
+        assert reminder_prepare(appointment=appointment) is not None
+        assert reminder_prepare(appointment=appointment) is None
     assert kinds_sent_to(cast.bob) == [EmailKind.APPOINTMENT_REMINDER]
