@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from django_scopes import scope
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -23,4 +24,10 @@ class ClinicTask(Task):
 app.conf.beat_schedule = {
     "outbox-sweep": {"task": "messaging.tasks.outbox_sweep_task", "schedule": 60.0},
     "appointment-reminders": {"task": "messaging.tasks.reminders_send_task", "schedule": 60.0},
+    "events-rematch": {"task": "messaging.tasks.events_rematch_task", "schedule": 60.0},
+    "stuck-emails": {"task": "messaging.tasks.stuck_emails_flag_task", "schedule": 60.0},
+    "email-log-retention": {
+        "task": "messaging.tasks.retention_purge_task",
+        "schedule": crontab(minute=17, hour=3),
+    },
 }

@@ -126,6 +126,9 @@ ANYMAIL = {
     "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY"),
     "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN"),
     "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env_str(
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"
+    ),
     "AMAZON_SES_CLIENT_PARAMS": {"region_name": env_str("AWS_REGION", "eu-west-1")},
 }
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value not in (None, [])}

@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("anymail/", include("messaging.urls")),
     path("anymail/", include("anymail.urls")),
     path("", include("clinic.urls")),
 ]

@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Clinic
+from messaging.consequences import email_owner, email_suppress_consequences
 from messaging.invoice_pdf import invoice_pdf
 from messaging.models import OutboundEmail
 from messaging.policy import SendFailure, classify_send_failure, retry_delay
 from messaging.status import STATUS_RANK, EmailStatus
 from notifications.services import notification_create
 from suppression.models import SuppressionReason
-from suppression.services import client_opt_out, suppression_record
 
 logger = logging.getLogger(__name__)
 
@@ -141,25 +141,29 @@ def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
         )
     else:
         words = f"The email provider refused it: {failure.words}"
-    email_fail(email=email, reason=words)
     if failure.kind == "rejected":
-        _suppress_rejected(email, words)
+        _record_rejected(email, words)
+    else:
+        email_fail(email=email, reason=words)
     return Delivery("failed")
 
 
-def email_fail(*, email: OutboundEmail, reason: str) -> None:
-    """Fails an email for good and tells whoever is waiting for it."""
-    now = timezone.now()
+def _mark_failed(email: OutboundEmail, reason: str) -> None:
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=EmailStatus.FAILED,
         status_rank=STATUS_RANK[EmailStatus.FAILED],
         reason=reason,
         attempts=email.attempts,
         next_attempt_at=None,
-        status_changed_at=now,
+        status_changed_at=timezone.now(),
     )
     email.status, email.reason = EmailStatus.FAILED, reason
-    recipient = email.sent_by or (email.appointment.practitioner if email.appointment else None)
+
+
+def email_fail(*, email: OutboundEmail, reason: str) -> None:
+    """Fails an email for good and tells whoever is waiting for it."""
+    _mark_failed(email, reason)
+    recipient = email_owner(email)
     if recipient is not None:
         notification_create(
             clinic=email.clinic,
@@ -170,12 +174,8 @@ def email_fail(*, email: OutboundEmail, reason: str) -> None:
         )
 
 
-def _suppress_rejected(email: OutboundEmail, words: str) -> None:
-    suppression_record(
-        address=email.to_email,
-        stream=email.esp,
-        reason=SuppressionReason.ESP_REJECTED,
-        diagnostic=words,
-        source_email_id=email.id,
+def _record_rejected(email: OutboundEmail, words: str) -> None:
+    _mark_failed(email, words)
+    email_suppress_consequences(
+        email_id=email.id, reason=SuppressionReason.ESP_REJECTED, diagnostic=words
     )
-    client_opt_out(client=email.client, reason=f"Address suppressed: {words}")

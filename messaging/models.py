@@ -68,6 +68,12 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
+    consequences_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its permanent failure suppressed the address."
+    )
+    flagged_stuck_at = models.DateTimeField(
+        null=True, blank=True, help_text="When support was told it stayed `processed` too long."
+    )
 
     objects = ScopedManager(clinic="clinic")
 
@@ -81,6 +87,12 @@ class OutboundEmail(models.Model):
                 name="email_outbox_pending",
                 condition=models.Q(status="sending"),
             ),
+            models.Index(
+                fields=["sent_at"],
+                name="email_awaiting_events",
+                condition=models.Q(status="processed", flagged_stuck_at__isnull=True),
+            ),
+            models.Index(fields=["created_at"], name="email_created"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -99,3 +111,60 @@ class OutboundEmail(models.Model):
     @property
     def tracked(self) -> bool:
         return self.esp != SMTP
+
+
+class EmailEvent(models.Model):
+    """One ESP event, kept as the ESP sent it; unique per ESP event so a repeat changes nothing."""
+
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="email_events"
+    )
+    email = models.ForeignKey(
+        OutboundEmail, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    esp = models.CharField(max_length=20)
+    event_type = models.CharField(max_length=20, help_text="anymail's normalised event type")
+    status = models.CharField(
+        max_length=20, choices=EmailStatus.choices, blank=True, help_text="What it means for us"
+    )
+    suppress = models.CharField(
+        max_length=20, blank=True, help_text="Suppression reason when it is a permanent failure"
+    )
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=40, blank=True)
+    description = models.TextField(blank=True)
+    mta_response = models.TextField(blank=True)
+    click_url = models.URLField(max_length=2000, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    email_id_hint = models.UUIDField(null=True, blank=True, help_text="email_id from metadata")
+    dedup_key = models.CharField(max_length=128)
+    batch = models.UUIDField(null=True, editable=False, help_text="The webhook post it came in")
+    raw = models.JSONField(default=dict)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["email", "occurred_at"], name="event_email_time"),
+            models.Index(
+                fields=["received_at"],
+                name="event_unmatched",
+                condition=models.Q(email__isnull=True),
+            ),
+            models.Index(fields=["received_at"], name="event_received"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["esp", "dedup_key"], name="one_row_per_esp_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.esp} {self.event_type} at {self.occurred_at}"
+
+    @property
+    def words(self) -> str:
+        return self.mta_response or self.description or self.reject_reason

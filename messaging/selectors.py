@@ -54,3 +54,12 @@ def client_email_log(*, client, days: int) -> QuerySet[OutboundEmail]:
     return OutboundEmail.objects.filter(client=client, created_at__gte=since).order_by(
         "-created_at"
     )
+
+
+def emails_awaiting_events(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:
+    """Handed to an ESP that reports delivery, and not heard of since (call unscoped)."""
+    return OutboundEmail.objects.filter(
+        status=EmailStatus.PROCESSED,
+        flagged_stuck_at__isnull=True,
+        sent_at__lt=now - older_than,
+    ).exclude(esp="smtp")

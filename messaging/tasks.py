@@ -7,8 +7,14 @@ from django_scopes import scope, scopes_disabled
 
 from config.celery import ClinicTask, app
 from messaging.delivery import email_deliver
-from messaging.selectors import appointments_due_for_reminder, outbox_stuck
-from messaging.services import SEND_CHUNK, emails_enqueue, reminder_prepare
+from messaging.retention import log_purge
+from messaging.selectors import (
+    appointments_due_for_reminder,
+    emails_awaiting_events,
+    outbox_stuck,
+)
+from messaging.services import SEND_CHUNK, email_flag_stuck, emails_enqueue, reminder_prepare
+from messaging.tracking.ingest import events_rematch
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +67,38 @@ def reminders_send_task() -> int:
         emails_enqueue(emails=[email for email in chunk if email is not None])
         sent += sum(email is not None for email in chunk)
     return sent
+
+
+# Events that arrive before their email is known are matched again for this long, then left
+# for support in admin.
+REMATCH_WINDOW = timedelta(minutes=15)
+STUCK_AFTER = timedelta(minutes=10)
+
+
+@app.task
+def events_rematch_task() -> int:
+    return events_rematch(received_after=timezone.now() - REMATCH_WINDOW)
+
+
+@app.task
+def stuck_emails_flag_task() -> int:
+    """Emails `processed` for 10 minutes with no later event: flagged, clinic admins told."""
+    with scopes_disabled():
+        stuck = list(
+            emails_awaiting_events(now=timezone.now(), older_than=STUCK_AFTER).select_related(
+                "clinic", "client"
+            )[:1000]
+        )
+    flagged = 0
+    for email in stuck:
+        with scope(clinic=email.clinic_id):
+            flagged += email_flag_stuck(email=email)
+    return flagged
+
+
+@app.task
+def retention_purge_task() -> int:
+    cutoff = timezone.now() - timedelta(days=settings.EMAIL_LOG_RETENTION_DAYS)
+    deleted = log_purge(before=cutoff)
+    logger.info("Retention removed %d emails and events older than %s", deleted, cutoff)
+    return deleted

@@ -10,6 +10,11 @@ from clinic.models import Membership
 from tests.factories import ClientFactory, ClinicFactory, MembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def cast(db):
     with scopes_disabled():

@@ -1,0 +1,61 @@
+"""What follows a permanent failure: suppress the address, opt the client out, tell someone.
+
+It happens once per email, whichever path (the send task or a webhook) learns of it first.
+"""
+
+from django.utils import timezone
+from django_scopes import scope
+
+from messaging.models import OutboundEmail
+from notifications.services import notification_create
+from suppression.models import REASON_WORDS
+from suppression.services import client_opt_out, suppression_record
+
+
+def email_suppress_consequences(
+    *, email_id, reason: str, diagnostic: str, source_event_id: int | None = None
+) -> bool:
+    """Applies a permanent failure's consequences unless this email already had them."""
+    flipped = OutboundEmail.objects.filter(pk=email_id, consequences_at__isnull=True).update(
+        consequences_at=timezone.now()
+    )
+    if not flipped:
+        return False
+    email = OutboundEmail.objects.select_related(
+        "clinic", "client", "appointment__practitioner", "sent_by"
+    ).get(pk=email_id)
+    suppression_record(
+        address=email.to_email,
+        stream=email.esp,
+        reason=reason,
+        diagnostic=diagnostic,
+        source_email_id=email.id,
+        source_event_id=source_event_id,
+    )
+    with scope(clinic=email.clinic_id):
+        client_opt_out(
+            client=email.client,
+            reason=f"{email.to_email} was suppressed: {REASON_WORDS[reason]}",
+        )
+        recipient = email_owner(email)
+        if recipient is not None:
+            notification_create(
+                clinic=email.clinic,
+                recipient=recipient,
+                text=(
+                    f"{email.get_kind_display()} to {email.client} failed and "
+                    f"{email.to_email} will not be emailed again. {REASON_WORDS[reason]}"
+                    + (f" Provider said: {diagnostic}" if diagnostic else "")
+                ),
+                client=email.client,
+                email_id=email.id,
+            )
+    return True
+
+
+def email_owner(email: OutboundEmail):
+    """Who hears about this email: its sender for manual mail, else the appointment's
+    practitioner."""
+    if email.sent_by is not None:
+        return email.sent_by
+    return email.appointment.practitioner if email.appointment else None

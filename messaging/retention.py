@@ -1,0 +1,31 @@
+"""Deleting the log past its retention period, in small batches so no lock is held for long."""
+
+from datetime import datetime
+
+from django_scopes import scopes_disabled
+
+from messaging.models import EmailEvent, OutboundEmail
+
+
+def _delete_batch(queryset, size: int) -> int:
+    ids = list(queryset.values_list("pk", flat=True)[:size])
+    if ids:
+        queryset.model.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def log_purge(*, before: datetime, batch_size: int = 2000, max_batches: int = 10000) -> int:
+    """Deletes events, then emails (with any later events of theirs), from before `before`.
+    Returns how many rows of the two went."""
+    total = 0
+    with scopes_disabled():
+        for queryset in (
+            EmailEvent.objects.filter(received_at__lt=before),
+            OutboundEmail.objects.filter(created_at__lt=before),
+        ):
+            for _ in range(max_batches):
+                deleted = _delete_batch(queryset, batch_size)
+                total += deleted
+                if deleted < batch_size:
+                    break
+    return total

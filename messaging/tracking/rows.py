@@ -1,0 +1,111 @@
+"""Turning anymail's tracking events into the rows we store: pure functions."""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from messaging.status import STATUS_RANK
+from messaging.tracking.mapping import verdict_for
+
+ESP_KEYS = {
+    "Mailgun": "mailgun",
+    "Postmark": "postmark",
+    "Amazon SES": "amazon_ses",
+    "SendGrid": "sendgrid",
+}
+
+
+@dataclass(frozen=True)
+class EventRow:
+    esp: str
+    event_type: str
+    status: str
+    suppress: str
+    occurred_at: datetime | None
+    reject_reason: str
+    description: str
+    mta_response: str
+    click_url: str
+    user_agent: str
+    recipient: str
+    message_id: str
+    email_id_hint: uuid.UUID | None
+    dedup_key: str
+    raw: Any
+
+    @property
+    def rank(self) -> int:
+        return STATUS_RANK[self.status] if self.status else -1
+
+    @property
+    def words(self) -> str:
+        return self.mta_response or self.description or self.reject_reason
+
+
+def esp_key(esp_name: str) -> str:
+    return ESP_KEYS.get(esp_name, esp_name.lower().replace(" ", "_"))
+
+
+def _esp_event_id(esp: str, raw: Any) -> str | None:
+    if not isinstance(raw, dict):
+        return None
+    if esp == "mailgun":
+        return (raw.get("event-data") or {}).get("id")
+    if esp == "sendgrid":
+        return raw.get("sg_event_id")
+    return None
+
+
+def dedup_key(esp: str, event) -> str:
+    """The ESP's own event id where it has one, else anymail's, else a hash of the raw event;
+    with the recipient, since one ESP notification may cover several recipients."""
+    base = _esp_event_id(esp, event.esp_event) or event.event_id
+    if not base:
+        canonical = json.dumps(event.esp_event, sort_keys=True, default=str)
+        base = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    key = f"{base}:{event.recipient or ''}"
+    return key if len(key) <= 128 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _email_id(metadata: Any) -> uuid.UUID | None:
+    if not isinstance(metadata, dict):
+        return None
+    try:
+        return uuid.UUID(str(metadata.get("email_id")))
+    except ValueError:
+        return None
+
+
+def _text(value: Any, limit: int) -> str:
+    return "" if value is None else str(value)[:limit]
+
+
+def _jsonable(raw: Any) -> Any:
+    if isinstance(raw, dict | list | str | int | float | bool) or raw is None:
+        return raw
+    return {"unparsed": str(raw)[:10000]}
+
+
+def event_row(esp_name: str, event) -> EventRow:
+    esp = esp_key(esp_name)
+    verdict = verdict_for(esp, event.event_type, event.esp_event)
+    return EventRow(
+        esp=esp,
+        event_type=_text(event.event_type, 20),
+        status=verdict.status or "",
+        suppress=verdict.suppress or "",
+        occurred_at=event.timestamp,
+        reject_reason=_text(event.reject_reason, 40),
+        description=_text(event.description, 2000),
+        mta_response=_text(event.mta_response, 2000),
+        click_url=_text(event.click_url, 2000),
+        user_agent=_text(event.user_agent, 500),
+        recipient=_text(event.recipient, 254).lower(),
+        message_id=_text(event.message_id, 255),
+        email_id_hint=_email_id(event.metadata),
+        dedup_key=dedup_key(esp, event),
+        raw=_jsonable(event.esp_event),
+    )

@@ -1,0 +1,111 @@
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from pathlib import Path
+
+from django_scopes import scopes_disabled
+
+from messaging.models import EmailKind, OutboundEmail
+from messaging.status import STATUS_RANK
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esp"
+FIXTURE_EMAIL_ID = uuid.UUID("5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11")
+MESSAGE_IDS = {
+    "mailgun": "<20240611143012.1.5B0D4C1E6F0A4F7E@mg.example.test>",
+    "postmark": "4a6b1e2c-9d3f-4c8a-b5e7-1f2d3c4b5a69",
+    "amazon_ses": "0100018fffa1b2c3-7e5d9a40-3c1b-4f2e-8a6d-9b0c1d2e3f40-000000",
+    "sendgrid": "3f9b1c2e-7a4d-4e8b-9c1f-2a3b4c5d6e7f",
+}
+MAILGUN_FIXTURE_KEY = "key-fixture-mailgun-signing"
+SECRET = "webhook:test-webhook-secret"
+
+
+def basic_auth(secret: str = SECRET) -> str:
+    return "Basic " + base64.b64encode(secret.encode()).decode()
+
+
+def load(esp: str, name: str):
+    return json.loads((FIXTURES / esp / f"{name}.json").read_text())
+
+
+def tracked_email(
+    clinic,
+    client,
+    *,
+    esp: str,
+    email_id=FIXTURE_EMAIL_ID,
+    status="processed",
+    sent_by=None,
+    appointment=None,
+) -> OutboundEmail:
+    with scopes_disabled():
+        return OutboundEmail.objects.create(
+            id=email_id,
+            clinic=clinic,
+            client=client,
+            kind=EmailKind.DIRECT_MESSAGE
+            if appointment is None
+            else EmailKind.APPOINTMENT_REMINDER,
+            to_email=client.email,
+            subject="Hello",
+            body_text="Hello",
+            esp=esp,
+            esp_message_id=MESSAGE_IDS.get(esp, ""),
+            status=status,
+            status_rank=STATUS_RANK[status],
+            sent_by=sent_by,
+            appointment=appointment,
+        )
+
+
+def post_json(client, path: str, body, *, auth: str | None = None, **headers):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(
+        path,
+        data=data,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth or basic_auth(),
+        **headers,
+    )
+
+
+def post_fixture(client, esp: str, name: str, *, auth: str | None = None):
+    body = load(esp, name)
+    path = f"/anymail/{esp}/tracking/"
+    if esp == "amazon_ses":
+        return client.post(
+            path,
+            data=json.dumps(body),
+            content_type="text/plain; charset=UTF-8",
+            HTTP_AUTHORIZATION=auth or basic_auth(),
+            HTTP_X_AMZ_SNS_MESSAGE_TYPE=body["Type"],
+            HTTP_X_AMZ_SNS_MESSAGE_ID=body["MessageId"],
+        )
+    return post_json(client, path, body, auth=auth)
+
+
+def mailgun_signed(event_data: dict, key: str) -> dict:
+    timestamp, token = str(int(time.time())), uuid.uuid4().hex + uuid.uuid4().hex[:18]
+    signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+        "event-data": event_data,
+    }
+
+
+def mailgun_event(
+    kind: str, *, email_id, recipient: str, event_id: str | None = None, **extra
+) -> dict:
+    data = {
+        "event": kind,
+        "id": event_id or uuid.uuid4().hex,
+        "timestamp": time.time(),
+        "recipient": recipient,
+        "user-variables": {"email_id": str(email_id), "clinic_id": "1"},
+        "message": {"headers": {"message-id": "msg-" + str(email_id)}},
+    }
+    data.update(extra)
+    return data
