@@ -1,0 +1,87 @@
+from django.contrib import admin
+
+from messaging.models import EmailEvent, OutboundEmail
+
+
+class StuckFilter(admin.SimpleListFilter):
+    title = "stuck in processed"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged for support")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(flagged_stuck_at__isnull=False, status="processed")
+        return queryset
+
+
+class MatchedFilter(admin.SimpleListFilter):
+    title = "matched to an email"
+    parameter_name = "matched"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Matched"), ("no", "Not matched (kept for support)")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(email__isnull=self.value() == "no")
+        return queryset
+
+
+class EmailEventInline(admin.TabularInline):
+    model = EmailEvent
+    fields = [
+        "occurred_at",
+        "esp",
+        "event_type",
+        "status",
+        "suppress",
+        "mta_response",
+        "description",
+        "click_url",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "to_email", "kind", "status", "esp", "clinic", "flagged_stuck_at"]
+    list_filter = [StuckFilter, "status", "esp", "kind", "created_at"]
+    search_fields = ["to_email", "esp_message_id", "=id", "client__name", "clinic__name"]
+    list_select_related = ["clinic"]
+    date_hierarchy = "created_at"
+    inlines = [EmailEventInline]
+    readonly_fields = [field.name for field in OutboundEmail._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(EmailEvent)
+class EmailEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "esp",
+        "event_type",
+        "status",
+        "recipient",
+        "message_id",
+        "email",
+        "clinic",
+    ]
+    list_filter = [MatchedFilter, "esp", "event_type", "status"]
+    search_fields = ["recipient", "message_id", "=email_id_hint", "dedup_key"]
+    list_select_related = ["clinic"]
+    readonly_fields = [field.name for field in EmailEvent._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False

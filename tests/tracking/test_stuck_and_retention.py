@@ -1,0 +1,91 @@
+from datetime import timedelta
+
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from clinic.models import Membership
+from messaging.models import EmailEvent, OutboundEmail
+from messaging.retention import log_purge
+from messaging.tasks import retention_purge_task, stuck_emails_flag_task
+from notifications.models import Notification
+from tests.tracking.helpers import post_fixture, tracked_email
+
+
+def sent_minutes_ago(email, minutes: int) -> None:
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            sent_at=timezone.now() - timedelta(minutes=minutes)
+        )
+
+
+def test_an_email_processed_for_ten_minutes_is_flagged_once_to_the_admins(cast):
+    email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
+    sent_minutes_ago(email, 11)
+    assert stuck_emails_flag_task() == 1
+    assert stuck_emails_flag_task() == 0
+    with scopes_disabled():
+        notes = list(Notification.objects.filter(email_id=email.id))
+        admins = {m.user for m in Membership.objects.filter(role="clinic_admin")}
+    assert {note.recipient for note in notes} == admins == {cast.alice_admin}
+    assert "nothing has been heard of it since" in notes[0].text
+
+
+def test_recent_later_and_untracked_emails_are_not_flagged(client, cast):
+    recent = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
+    sent_minutes_ago(recent, 5)
+    untracked = tracked_email(
+        cast.alice_clinic,
+        cast.bob,
+        esp="smtp",
+        email_id="0c7a3f52-1d2e-4b7a-8f3c-6e5d4c3b2a10",
+        status="sent",
+    )
+    sent_minutes_ago(untracked, 60)
+    assert stuck_emails_flag_task() == 0
+
+
+def test_support_lists_flagged_emails(client, cast):
+    email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
+    sent_minutes_ago(email, 30)
+    stuck_emails_flag_task()
+    client.force_login(cast.support)
+    page = client.get("/admin/messaging/outboundemail/?stuck=yes")
+    assert page.status_code == 200
+    assert "bob@example.test" in page.content.decode()
+
+
+def test_retention_deletes_old_emails_and_events_only(client, cast, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "key-fixture-mailgun-signing",
+    }
+    old = tracked_email(cast.alice_clinic, cast.bob, esp="postmark")
+    post_fixture(client, "postmark", "delivery")
+    new = tracked_email(
+        cast.alice_clinic, cast.bob, esp="postmark", email_id="0c7a3f52-1d2e-4b7a-8f3c-6e5d4c3b2a10"
+    )
+    long_ago = timezone.now() - timedelta(days=31)
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=old.pk).update(created_at=long_ago)
+        EmailEvent.objects.update(received_at=long_ago)
+    assert retention_purge_task() == 2
+    with scopes_disabled():
+        assert [str(pk) for pk in OutboundEmail.objects.values_list("pk", flat=True)] == [
+            str(new.pk)
+        ]
+        assert not EmailEvent.objects.exists()
+
+
+def test_retention_works_in_batches(cast):
+    with scopes_disabled():
+        for n in range(5):
+            email = tracked_email(
+                cast.alice_clinic,
+                cast.bob,
+                esp="postmark",
+                email_id=f"00000000-0000-4000-8000-00000000000{n}",
+            )
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                created_at=timezone.now() - timedelta(days=40)
+            )
+    assert log_purge(before=timezone.now() - timedelta(days=30), batch_size=2) == 5
