@@ -14,6 +14,12 @@ def normalize_email_address(address: str) -> str:
     return address.strip().lower()
 
 
+def validate_client_email(address: str) -> None:
+    from clinic.addresses import validate_email_syntax
+
+    validate_email_syntax(address)
+
+
 def validate_time_zone(name: str) -> None:
     if name not in zoneinfo.available_timezones():
         raise ValidationError(f"{name!r} is not a time zone (for example Europe/London).")
@@ -132,7 +138,7 @@ class Membership(models.Model):
 class Client(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="clients")
     name = models.CharField(max_length=200)
-    email = NormalizedEmailField(blank=True)
+    email = NormalizedEmailField(blank=True, validators=[validate_client_email])
     appointment_comms = models.BooleanField("receives appointment communications", default=True)
     appointment_comms_changed_at = models.DateTimeField(null=True, blank=True)
     appointment_comms_reason = models.CharField(max_length=500, blank=True)

@@ -1,7 +1,9 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from clinic.access import clinic_staff_required
+from clinic.forms import ClientForm
 from clinic.models import Client
 from clinic.selectors import client_form_requests, client_search, client_upcoming_appointments
 
@@ -26,3 +28,20 @@ def client_detail(request, client_id: int):
         "form_requests": client_form_requests(client=client),
     }
     return render(request, "clinic/client_detail.html", context)
+
+
+@clinic_staff_required
+def client_edit(request, client_id: int):
+    client = get_object_or_404(Client.objects.all(), pk=client_id)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Details saved.")
+        if form.address_changed and not client.appointment_comms:
+            messages.info(
+                request,
+                "The address changed. The client is still opted out of appointment emails: "
+                "opt them back in below if they want them.",
+            )
+        return redirect("client-detail", client_id=client.pk)
+    return render(request, "clinic/client_form.html", {"client": client, "form": form})

@@ -115,6 +115,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 EMAIL_ESP = env_choice("EMAIL_ESP", "mailgun", ("mailgun", "postmark", "amazon_ses", "sendgrid"))
 EMAIL_BACKEND = f"anymail.backends.{EMAIL_ESP}.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic mail <mail@clinicmail.test>")
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@clinicmail.test")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15, minimum=1)
 ANYMAIL = {

@@ -9,4 +9,5 @@ urlpatterns = [
     path("anymail/", include("messaging.urls")),
     path("anymail/", include("anymail.urls")),
     path("", include("clinic.urls")),
+    path("", include("suppression.urls")),
 ]

@@ -3,6 +3,18 @@ from django.db import models
 
 from clinic.models import NormalizedEmailField
 
+# anymail's name for each ESP, and the stream (the platform's account at that ESP) it sends on.
+ESP_STREAMS = {
+    "Mailgun": "mailgun",
+    "Postmark": "postmark",
+    "Amazon SES": "amazon_ses",
+    "SendGrid": "sendgrid",
+}
+
+
+def stream_for_esp(esp_name: str) -> str:
+    return ESP_STREAMS.get(esp_name, esp_name.lower().replace(" ", "_"))
+
 
 class SuppressionReason(models.TextChoices):
     HARD_BOUNCE = "hard_bounce", "Hard bounce"
@@ -33,6 +45,12 @@ REASON_WORDS: dict[str, str] = {
 }
 
 
+class EspRemoval(models.TextChoices):
+    PENDING = "pending", "Pending: will be retried"
+    DONE = "done", "Removed at the ESP"
+    NOT_NEEDED = "none", "Not on an ESP list"
+
+
 class Suppression(models.Model):
     """An address that must not be mailed on one sending stream (the platform's ESP account)."""
 
@@ -46,6 +64,11 @@ class Suppression(models.Model):
     last_seen = models.DateTimeField(auto_now_add=True)
     times_seen = models.PositiveIntegerField(default=1)
     active = models.BooleanField(default=True)
+    esp_removal = models.CharField(
+        "removal at the ESP", max_length=10, choices=EspRemoval.choices, blank=True
+    )
+    esp_removal_attempts = models.PositiveSmallIntegerField(default=0)
+    esp_removal_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-last_seen"]
@@ -59,6 +82,10 @@ class Suppression(models.Model):
     @property
     def words(self) -> str:
         return REASON_WORDS[self.reason]
+
+    @property
+    def needs_clients_request(self) -> bool:
+        return self.reason == SuppressionReason.SPAM_COMPLAINT
 
 
 class SuppressionHistory(models.Model):
@@ -79,3 +106,42 @@ class SuppressionHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RemovalRequest(models.Model):
+    """A message from a suppressed address asking to be mailed again, for support to decide."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for support"
+        APPROVED = "approved", "Approved: address reactivated"
+        DECLINED = "declined", "Declined"
+
+    suppression = models.ForeignKey(
+        Suppression, on_delete=models.CASCADE, related_name="removal_requests"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    from_address = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    esp = models.CharField(max_length=20)
+    spf = models.CharField("SPF verdict", max_length=100, blank=True)
+    dkim = models.CharField("DKIM verdict", max_length=100, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["suppression", "message_id"],
+                condition=~models.Q(message_id=""),
+                name="one_request_per_message",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Removal request from {self.from_address}"

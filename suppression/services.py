@@ -1,12 +1,22 @@
+import contextlib
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from clinic.models import Client, Clinic, normalize_email_address
-from suppression.models import REASON_WORDS, Suppression, SuppressionHistory
+from suppression.esp_api import EspApiError, esp_suppression_remove
+from suppression.models import (
+    REASON_WORDS,
+    EspRemoval,
+    RemovalRequest,
+    Suppression,
+    SuppressionHistory,
+)
 
 
 @dataclass(frozen=True)
@@ -99,3 +109,170 @@ def client_opt_out(*, client: Client, reason: str) -> bool:
             fields=["appointment_comms", "appointment_comms_changed_at", "appointment_comms_reason"]
         )
     return bool(changed)
+
+
+class Refused(Exception):
+    """A support or clinic action that may not happen, with the reason in words."""
+
+
+@dataclass(frozen=True)
+class ClientRequest:
+    """The client's own request to be mailed again, which a spam complaint needs."""
+
+    received_on: date
+    channel: str
+    reference: str
+    from_address: str
+
+
+def suppression_reactivate(
+    *, suppression: Suppression, actor, reason: str, client_request: ClientRequest | None = None
+) -> Suppression:
+    """Reactivates a suppressed address (support, with a reason) and removes it at the ESP in
+    the background. It does not opt the client back in: the clinic does that."""
+    if not suppression.active:
+        raise Refused(f"{suppression.address} is not suppressed.")
+    if not reason.strip():
+        raise Refused("Give the reason for reactivating this address.")
+    if suppression.needs_clients_request:
+        _check_clients_request(suppression, client_request)
+    with transaction.atomic():
+        Suppression.objects.filter(pk=suppression.pk).update(
+            active=False,
+            esp_removal=EspRemoval.PENDING if suppression.stream else EspRemoval.NOT_NEEDED,
+            esp_removal_attempts=0,
+            esp_removal_error="",
+        )
+        SuppressionHistory.objects.create(
+            suppression=suppression,
+            actor=actor,
+            action="reactivated",
+            why=reason.strip(),
+            evidence=_request_evidence(client_request),
+        )
+        transaction.on_commit(lambda: _enqueue_esp_removal(suppression.pk))
+    suppression.refresh_from_db()
+    return suppression
+
+
+def _check_clients_request(suppression: Suppression, request: ClientRequest | None) -> None:
+    if request is None or not (request.channel.strip() and request.reference.strip()):
+        raise Refused(
+            "A spam complaint is lifted only on the client's own request: give the date, "
+            "channel and reference of the request they made from this address."
+        )
+    if normalize_email_address(request.from_address) != suppression.address:
+        raise Refused(
+            f"The request must come from {suppression.address} itself, not from "
+            f"{request.from_address}."
+        )
+
+
+def _request_evidence(request: ClientRequest | None) -> dict:
+    if request is None:
+        return {}
+    return {
+        "client_request": {
+            "received_on": request.received_on.isoformat(),
+            "channel": request.channel.strip(),
+            "reference": request.reference.strip(),
+            "from_address": normalize_email_address(request.from_address),
+        }
+    }
+
+
+def _enqueue_esp_removal(suppression_id: int) -> None:
+    from suppression.tasks import esp_removal_task
+
+    # If the broker is down, the beat sweep retries pending removals.
+    with contextlib.suppress(OperationalError, OSError):
+        esp_removal_task.apply_async(args=[suppression_id], retry=False)
+
+
+def esp_removal_attempt(*, suppression_id: int) -> bool:
+    """One try at removing a reactivated address from the ESP's lists; records the outcome."""
+    suppression = Suppression.objects.get(pk=suppression_id)
+    if suppression.esp_removal != EspRemoval.PENDING:
+        return True
+    try:
+        esp_suppression_remove(stream=suppression.stream, address=suppression.address)
+    except EspApiError as error:
+        Suppression.objects.filter(pk=suppression_id).update(
+            esp_removal_attempts=F("esp_removal_attempts") + 1, esp_removal_error=str(error)
+        )
+        return False
+    with transaction.atomic():
+        Suppression.objects.filter(pk=suppression_id).update(
+            esp_removal=EspRemoval.DONE,
+            esp_removal_attempts=F("esp_removal_attempts") + 1,
+            esp_removal_error="",
+        )
+        SuppressionHistory.objects.create(
+            suppression=suppression, action="removed at the ESP", why=suppression.stream
+        )
+    return True
+
+
+def client_opt_in(*, client: Client, actor) -> Client:
+    """Opts a client back in to appointment communications, unless their address is still
+    suppressed."""
+    permission = mail_permission(clinic=client.clinic, address=client.email)
+    if not permission.allowed:
+        raise Refused(f"{client.name} cannot be opted back in yet. {permission.reason}")
+    Client.objects.filter(pk=client.pk).update(
+        appointment_comms=True,
+        appointment_comms_changed_at=timezone.now(),
+        appointment_comms_reason=f"Opted back in by {actor}",
+    )
+    client.refresh_from_db()
+    return client
+
+
+def removal_request_receive(
+    *, from_address: str, subject: str, text: str, message_id: str, esp: str, spf: str, dkim: str
+) -> list[RemovalRequest]:
+    """Files a message from a suppressed address as a removal request on each of its
+    suppressions; a message from any other address files nothing."""
+    address = normalize_email_address(from_address)
+    created = []
+    for suppression in Suppression.objects.filter(address=address, active=True):
+        request, new = RemovalRequest.objects.get_or_create(
+            suppression=suppression,
+            message_id=message_id[:255],
+            defaults={
+                "from_address": address,
+                "subject": subject[:300],
+                "text": text[:10000],
+                "esp": esp,
+                "spf": spf[:100],
+                "dkim": dkim[:100],
+            },
+        )
+        if new:
+            created.append(request)
+    return created
+
+
+def removal_request_decide(
+    *, request: RemovalRequest, actor, approve: bool, note: str = ""
+) -> None:
+    """Approving reactivates the address with the message as the client's own request."""
+    if request.state != RemovalRequest.State.PENDING:
+        raise Refused("This request has already been decided.")
+    if approve:
+        suppression_reactivate(
+            suppression=request.suppression,
+            actor=actor,
+            reason=note or "Removal requested by the client by email",
+            client_request=ClientRequest(
+                received_on=request.received_at.date(),
+                channel="email",
+                reference=request.message_id or f"removal request {request.pk}",
+                from_address=request.from_address,
+            ),
+        )
+    RemovalRequest.objects.filter(pk=request.pk).update(
+        state=RemovalRequest.State.APPROVED if approve else RemovalRequest.State.DECLINED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+    )

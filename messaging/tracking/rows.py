@@ -9,6 +9,7 @@ from typing import Any
 
 from messaging.status import STATUS_RANK
 from messaging.tracking.mapping import verdict_for
+from suppression.models import stream_for_esp
 
 ESP_KEYS = {
     "Mailgun": "mailgun",
@@ -43,10 +44,6 @@ class EventRow:
     @property
     def words(self) -> str:
         return self.mta_response or self.description or self.reject_reason
-
-
-def esp_key(esp_name: str) -> str:
-    return ESP_KEYS.get(esp_name, esp_name.lower().replace(" ", "_"))
 
 
 def _esp_event_id(esp: str, raw: Any) -> str | None:
@@ -90,7 +87,7 @@ def _jsonable(raw: Any) -> Any:
 
 
 def event_row(esp_name: str, event) -> EventRow:
-    esp = esp_key(esp_name)
+    esp = stream_for_esp(esp_name)
     verdict = verdict_for(esp, event.event_type, event.esp_event)
     return EventRow(
         esp=esp,

@@ -1,0 +1,263 @@
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from clinic.models import Client
+from suppression.forms import ReactivationForm
+from suppression.models import RemovalRequest, Suppression, SuppressionHistory
+from suppression.services import (
+    ClientRequest,
+    Refused,
+    removal_request_decide,
+    suppression_reactivate,
+)
+from suppression.tasks import esp_removal_task
+
+
+class HistoryInline(admin.TabularInline):
+    model = SuppressionHistory
+    fields = ["at", "actor", "action", "why", "evidence"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RemovalRequestInline(admin.TabularInline):
+    model = RemovalRequest
+    fields = ["received_at", "from_address", "subject", "spf", "dkim", "state"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _client_request(form: ReactivationForm) -> ClientRequest | None:
+    data = form.cleaned_data
+    if not (data["request_channel"] or data["request_reference"]):
+        return None
+    return ClientRequest(
+        received_on=data["request_received_on"],
+        channel=data["request_channel"],
+        reference=data["request_reference"],
+        from_address=data["request_from_address"] or "",
+    )
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = [
+        "address",
+        "stream",
+        "reason",
+        "active",
+        "times_seen",
+        "last_seen",
+        "esp_removal",
+    ]
+    list_filter = ["reason", "stream", "active", "first_seen", "last_seen", "esp_removal"]
+    search_fields = ["address"]
+    readonly_fields = [
+        "address",
+        "stream",
+        "reason",
+        "diagnostic",
+        "first_seen",
+        "last_seen",
+        "times_seen",
+        "active",
+        "esp_removal",
+        "esp_removal_attempts",
+        "esp_removal_error",
+        "source_email_id",
+        "source_event_id",
+        "recurrence_warning",
+        "clients_with_this_address",
+        "events_behind_it",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "recurrence_warning",
+                    "address",
+                    "stream",
+                    "reason",
+                    "diagnostic",
+                    "active",
+                    "times_seen",
+                    "first_seen",
+                    "last_seen",
+                ]
+            },
+        ),
+        (
+            "Removal at the ESP",
+            {"fields": ["esp_removal", "esp_removal_attempts", "esp_removal_error"]},
+        ),
+        (
+            "Evidence",
+            {
+                "fields": [
+                    "source_email_id",
+                    "source_event_id",
+                    "events_behind_it",
+                    "clients_with_this_address",
+                ]
+            },
+        ),
+    ]
+    inlines = [HistoryInline, RemovalRequestInline]
+    actions = ["reactivate", "retry_esp_removal"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also finds an address by the name of a client who has it, or of their clinic."""
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            addresses = Client.objects.filter(
+                Q(name__icontains=search_term) | Q(clinic__name__icontains=search_term)
+            ).values("email")
+            queryset |= self.model.objects.filter(address__in=addresses)
+        return queryset, distinct
+
+    @admin.display(description="Warning")
+    def recurrence_warning(self, obj: Suppression) -> str:
+        reactivated = obj.history.filter(action="reactivated").order_by("-at").first()
+        if obj.active and reactivated:
+            return format_html(
+                "<strong>This address was reactivated on {} ({}) and has been suppressed again: "
+                "the cause may recur.</strong>",
+                reactivated.at.strftime("%d %b %Y"),
+                reactivated.why,
+            )
+        return "—"
+
+    @admin.display(description="Clients with this address (every clinic)")
+    def clients_with_this_address(self, obj: Suppression) -> str:
+        clients = Client.objects.filter(email=obj.address).select_related("clinic")
+        rows = [
+            (
+                reverse("admin:clinic_client_change", args=[c.pk]),
+                c.name,
+                c.clinic.name,
+                "opted out" if not c.appointment_comms else "receives appointment emails",
+            )
+            for c in clients
+        ]
+        return format_html_join("", '<p><a href="{}">{}</a>, {} ({})</p>', rows) or "None"
+
+    @admin.display(description="Events behind it")
+    def events_behind_it(self, obj: Suppression) -> str:
+        from django.apps import apps
+
+        event_model = apps.get_model("messaging", "EmailEvent")
+        events = (
+            event_model.objects.filter(recipient=obj.address, esp=obj.stream)
+            .exclude(suppress="")
+            .order_by("-occurred_at")[:20]
+        )
+        rows = [
+            (
+                reverse("admin:messaging_emailevent_change", args=[e.pk]),
+                e.occurred_at.strftime("%d %b %Y %H:%M") if e.occurred_at else "?",
+                e.event_type,
+                e.words,
+            )
+            for e in events
+        ]
+        return format_html_join("", '<p><a href="{}">{}</a> {}: {}</p>', rows) or "None"
+
+    @admin.action(description="Reactivate the selected addresses")
+    def reactivate(self, request, queryset):
+        form = ReactivationForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for suppression in queryset:
+                try:
+                    suppression_reactivate(
+                        suppression=suppression,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        client_request=_client_request(form),
+                    )
+                except Refused as refusal:
+                    self.message_user(request, f"{suppression.address}: {refusal}", messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"Reactivated {suppression.address}; removal at the ESP is under way. "
+                        "The clinic opts the client back in on the client's page.",
+                        messages.SUCCESS,
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reactivate suppressed addresses",
+            "suppressions": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/suppression/reactivate.html", context)
+
+    @admin.action(description="Retry the removal at the ESP now")
+    def retry_esp_removal(self, request, queryset):
+        for suppression in queryset.filter(esp_removal="pending"):
+            esp_removal_task.delay(suppression.pk)
+        self.message_user(request, "Retries queued.")
+
+
+@admin.register(RemovalRequest)
+class RemovalRequestAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "from_address", "subject", "spf", "dkim", "state"]
+    list_filter = ["state", "esp"]
+    search_fields = ["from_address", "subject"]
+    readonly_fields = [
+        "suppression",
+        "received_at",
+        "from_address",
+        "subject",
+        "text",
+        "message_id",
+        "esp",
+        "spf",
+        "dkim",
+        "state",
+        "decided_by",
+        "decided_at",
+    ]
+    actions = ["approve", "decline"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def _decide(self, request, queryset, approve: bool) -> None:
+        for removal_request in queryset.select_related("suppression"):
+            try:
+                removal_request_decide(request=removal_request, actor=request.user, approve=approve)
+            except Refused as refusal:
+                self.message_user(request, f"{removal_request}: {refusal}", messages.ERROR)
+            else:
+                self.message_user(request, f"{removal_request}: done.", messages.SUCCESS)
+
+    @admin.action(description="Approve: reactivate the address")
+    def approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Decline")
+    def decline(self, request, queryset):
+        self._decide(request, queryset, approve=False)
