@@ -1,7 +1,7 @@
 from django import forms
 
 from clinic.addresses import suggest_address, validate_email_syntax
-from clinic.models import Client, normalize_email_address
+from clinic.models import Client, Clinic, normalize_email_address
 
 
 class ClientForm(forms.ModelForm):
@@ -30,3 +30,39 @@ class ClientForm(forms.ModelForm):
     @property
     def address_changed(self) -> bool:
         return "email" in self.changed_data
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    smtp_password = forms.CharField(
+        label="SMTP password",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Never shown again once saved. Leave blank to keep the current one.",
+    )
+
+    class Meta:
+        model = Clinic
+        fields = [
+            "time_zone",
+            "reminder_lead_hours",
+            "from_name",
+            "sending_connection",
+            "smtp_host",
+            "smtp_port",
+            "smtp_username",
+            "smtp_password",
+            "smtp_use_tls",
+            "smtp_from_email",
+        ]
+        widgets = {"sending_connection": forms.RadioSelect}
+
+    def clean_smtp_password(self) -> str:
+        return self.cleaned_data["smtp_password"] or self.instance.smtp_password
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sending_connection") == Clinic.Connection.OWN_SMTP:
+            for name in ("smtp_host", "smtp_from_email"):
+                if not data.get(name):
+                    self.add_error(name, "Needed to send through the clinic's own server.")
+        return data

@@ -2,8 +2,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
-from clinic.access import clinic_staff_required
-from clinic.forms import ClientForm
+from clinic.access import clinic_admin_required, clinic_staff_required
+from clinic.forms import ClientForm, ClinicSettingsForm
 from clinic.models import Client
 from clinic.selectors import client_form_requests, client_search, client_upcoming_appointments
 
@@ -45,3 +45,13 @@ def client_edit(request, client_id: int):
             )
         return redirect("client-detail", client_id=client.pk)
     return render(request, "clinic/client_form.html", {"client": client, "form": form})
+
+
+@clinic_admin_required
+def clinic_settings(request):
+    form = ClinicSettingsForm(request.POST or None, instance=request.clinic)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Clinic settings saved.")
+        return redirect("clinic-settings")
+    return render(request, "clinic/settings.html", {"form": form})

@@ -1,6 +1,7 @@
 """Delivering one saved email: claim the row, send it through its connection, record the outcome."""
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
@@ -179,3 +180,20 @@ def _record_rejected(email: OutboundEmail, words: str) -> None:
     email_suppress_consequences(
         email_id=email.id, reason=SuppressionReason.ESP_REJECTED, diagnostic=words
     )
+
+
+def smtp_test_send(*, clinic: Clinic, to: str) -> str:
+    """Sends a test email through the clinic's SMTP settings now; returns what happened, in
+    words, for the clinic admin to read."""
+    message = AnymailMessage(
+        subject=f"Test email from {clinic.name}",
+        body="This test email shows the clinic's SMTP settings work.",
+        from_email=_from_address(clinic),
+        to=[to],
+    )
+    try:
+        with smtp_connection(clinic) as connection:
+            connection.send_messages([message])
+    except (smtplib.SMTPException, OSError) as error:
+        return f"The test email failed: {classify_send_failure(error).words}"
+    return f"The test email was accepted by {clinic.smtp_host}. Check the inbox of {to}."

@@ -1,10 +1,10 @@
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from clinic.models import Appointment, Clinic
-from messaging.models import EmailKind, OutboundEmail
+from messaging.models import EmailEvent, EmailKind, OutboundEmail
 from messaging.policy import reminder_due_at
 from messaging.status import EmailStatus
 
@@ -49,10 +49,23 @@ def outbox_stuck(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEm
 
 
 def client_email_log(*, client, days: int) -> QuerySet[OutboundEmail]:
-    """The client's emails of the last `days` days, newest first."""
+    """The client's emails of the last `days` days, newest first, each with its events."""
     since = timezone.now() - timedelta(days=days)
-    return OutboundEmail.objects.filter(client=client, created_at__gte=since).order_by(
-        "-created_at"
+    events = EmailEvent.objects.order_by("occurred_at", "id").only(
+        "email_id",
+        "event_type",
+        "status",
+        "occurred_at",
+        "description",
+        "mta_response",
+        "reject_reason",
+        "click_url",
+    )
+    return (
+        OutboundEmail.objects.filter(client=client, created_at__gte=since)
+        .order_by("-created_at", "-id")
+        .defer("body_text", "body_html")
+        .prefetch_related(Prefetch("events", queryset=events))
     )
 
 

@@ -150,13 +150,16 @@ def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
 
 
 def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
-    form_request = SmartFormRequest.objects.create(clinic=client.clinic, form=form, client=client)
+    """Sends a smart form's personal link; a refused send creates no form request."""
+    form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
+    if not _refusal(client, EmailKind.SMART_FORM):
+        form_request.save()
     form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
     return email_send(
         client=client,
         kind=EmailKind.SMART_FORM,
-        form_request=form_request,
-        context={"form_url": form_url},
+        form_request=form_request if form_request.pk else None,
+        context={"form_url": form_url, "form_request": form_request},
         sent_by=sent_by,
     )
 

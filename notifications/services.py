@@ -1,3 +1,5 @@
+from django.utils import timezone
+
 from clinic.models import Client, Clinic, Membership
 from notifications.models import Notification
 
@@ -23,3 +25,11 @@ def notification_create_for_admins(
         )
         for m in admins
     ]
+
+
+def notifications_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Marks one of the user's notifications read, or all of them."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

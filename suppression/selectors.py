@@ -9,3 +9,15 @@ def address_suppression(*, clinic: Clinic, address: str) -> Suppression | None:
     if not address or stream is None:
         return None
     return Suppression.objects.filter(address=address, stream=stream, active=True).first()
+
+
+def suppressed_addresses(*, clinic: Clinic, addresses: list[str]) -> set[str]:
+    """Which of these addresses this clinic may not mail (one query)."""
+    stream = sending_stream(clinic)
+    if stream is None:
+        return set()
+    return set(
+        Suppression.objects.filter(
+            address__in=[a for a in addresses if a], stream=stream, active=True
+        ).values_list("address", flat=True)
+    )

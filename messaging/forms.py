@@ -1,0 +1,48 @@
+from django import forms
+
+from clinic.models import Client, Invoice, SmartForm
+
+
+class DirectMessageForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        label="Message", max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class InvoiceSendForm(forms.Form):
+    invoice = forms.ModelChoiceField(queryset=Invoice.objects.none(), empty_label=None)
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].queryset = Invoice.objects.filter(client=client)
+        self.fields["invoice"].label_from_instance = lambda invoice: (
+            f"{invoice.number}, {invoice.issue_date:%d %b %Y}, {invoice.currency} {invoice.total}"
+        )
+
+
+class SmartFormSendForm(forms.Form):
+    form = forms.ModelChoiceField(
+        label="Smart form", queryset=SmartForm.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form"].queryset = SmartForm.objects.filter(clinic=client.clinic)
+
+
+SEND_FORMS = {
+    "direct_message": DirectMessageForm,
+    "invoice": InvoiceSendForm,
+    "smart_form": SmartFormSendForm,
+}
+
+
+def send_forms_for(client: Client, data=None, kind: str | None = None) -> dict[str, forms.Form]:
+    """One form per kind of manual email; only the submitted one is bound."""
+    built = {}
+    for name, form_class in SEND_FORMS.items():
+        bound = data if name == kind else None
+        extra = {} if form_class is DirectMessageForm else {"client": client}
+        built[name] = form_class(bound, prefix=name, **extra)
+    return built

@@ -1,0 +1,64 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.access import clinic_admin_required, clinic_staff_required
+from clinic.models import Client
+from messaging.delivery import smtp_test_send
+from messaging.forms import send_forms_for
+from messaging.services import direct_message_send, invoice_send, smart_form_send
+from messaging.status import EmailStatus
+from messaging.templatetags.email_log import email_log_context
+
+
+@require_GET
+@clinic_staff_required
+def client_email_log(request, client_id: int):
+    """The log alone, for the summary page to refresh itself."""
+    client = get_object_or_404(Client.objects.all(), pk=client_id)
+    return render(
+        request, "messaging/email_log.html", email_log_context(client, request.GET.get("page"))
+    )
+
+
+def _send(kind: str, form, client: Client, user):
+    data = form.cleaned_data
+    if kind == "invoice":
+        return invoice_send(invoice=data["invoice"], sent_by=user)
+    if kind == "smart_form":
+        return smart_form_send(form=data["form"], client=client, sent_by=user)
+    return direct_message_send(
+        client=client, subject=data["subject"], body=data["body"], sent_by=user
+    )
+
+
+@require_POST
+@clinic_staff_required
+def client_send(request, client_id: int):
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    kind = request.POST.get("kind", "")
+    forms = send_forms_for(client, request.POST, kind)
+    form = forms.get(kind)
+    if form is None or not form.is_valid():
+        messages.error(request, "The email was not sent: please correct the form below.")
+        return render(
+            request,
+            "messaging/send_page.html",
+            {"client": client, "forms": forms, "kind": kind},
+            status=400,
+        )
+    email = _send(kind, form, client, request.user)
+    if email.status == EmailStatus.FAILED:
+        messages.error(request, email.reason)
+    else:
+        messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
+    return redirect("client-detail", client_id=client.pk)
+
+
+@require_POST
+@clinic_admin_required
+def clinic_smtp_test(request):
+    outcome = smtp_test_send(clinic=request.clinic, to=request.user.email)
+    level = messages.ERROR if outcome.startswith("The test email failed") else messages.SUCCESS
+    messages.add_message(request, level, outcome)
+    return redirect("clinic-settings")

@@ -1,0 +1,37 @@
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.access import clinic_staff_required
+from notifications.selectors import notifications_for, unread_count
+from notifications.services import notifications_mark_read
+
+
+@clinic_staff_required
+def notification_list(request):
+    page = Paginator(notifications_for(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page})
+
+
+@require_GET
+@clinic_staff_required
+def notification_bell(request):
+    return render(
+        request,
+        "notifications/bell.html",
+        {"unread_notifications": unread_count(user=request.user)},
+    )
+
+
+@require_POST
+@clinic_staff_required
+def notification_read(request, notification_id: int):
+    notifications_mark_read(user=request.user, notification_id=notification_id)
+    return redirect(request.POST.get("next") or "notification-list")
+
+
+@require_POST
+@clinic_staff_required
+def notification_read_all(request):
+    notifications_mark_read(user=request.user)
+    return redirect("notification-list")

@@ -1,0 +1,15 @@
+// Keep the emails a reader has opened open while the log refreshes itself.
+var openEmails = [];
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.target.id !== "email-log") { return; }
+  openEmails = Array.prototype.map.call(
+    event.detail.target.querySelectorAll("details[open][data-email]"),
+    function (details) { return details.dataset.email; }
+  );
+});
+document.addEventListener("htmx:afterSwap", function () {
+  openEmails.forEach(function (id) {
+    var details = document.querySelector('details[data-email="' + id + '"]');
+    if (details) { details.open = true; }
+  });
+});

@@ -1,0 +1,96 @@
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from messaging.models import OutboundEmail
+from tests.tracking.helpers import post_fixture, tracked_email
+
+
+def summary(client, cast, **params) -> str:
+    client.force_login(cast.alice)
+    return client.get(f"/clients/{cast.bob.pk}/", params).content.decode()
+
+
+def test_each_status_shows_its_label_and_what_to_do(client, cast, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "key-fixture-mailgun-signing",
+    }
+    tracked_email(cast.alice_clinic, cast.bob, esp="mailgun", sent_by=cast.alice)
+    post_fixture(client, "mailgun", "delivered")
+    body = summary(client, cast)
+    assert 'data-status="delivered">Delivered</span>' in body
+    assert "ask the client to check their junk and spam folders" in body
+
+
+def test_a_failed_email_shows_the_reason_and_its_timeline(client, cast, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "key-fixture-mailgun-signing",
+    }
+    tracked_email(cast.alice_clinic, cast.bob, esp="mailgun", sent_by=cast.alice)
+    post_fixture(client, "mailgun", "accepted")
+    post_fixture(client, "mailgun", "failed_permanent_bounce")
+    body = summary(client, cast)
+    assert 'data-status="failed">Failed</span>' in body
+    assert "Check the address with the client" in body
+    assert "<strong>Reason:</strong> 5.1.1 The email account" in body
+    assert "<strong>Processed</strong>" in body and "<strong>Failed</strong>" in body
+
+
+def test_opens_carry_the_privacy_caveat(client, cast, settings):
+    tracked_email(cast.alice_clinic, cast.bob, esp="postmark")
+    post_fixture(client, "postmark", "open")
+    body = summary(client, cast)
+    assert 'data-status="opened">Open</span>' in body
+    assert "Privacy settings and security scanners" in body
+
+
+def test_only_the_last_30_days_newest_first_and_paginated(client, cast):
+    with scopes_disabled():
+        for n in range(25):
+            email = tracked_email(
+                cast.alice_clinic,
+                cast.bob,
+                esp="mailgun",
+                email_id=f"00000000-0000-4000-8000-{n:012d}",
+            )
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                subject=f"Email {n:02d}", created_at=timezone.now() - timedelta(days=n * 1.3)
+            )
+    first = summary(client, cast)
+    assert first.index("Email 00") < first.index("Email 01")
+    assert "Email 19" in first and "Email 20" not in first
+    assert "Page 1 of 2" in first
+    second = summary(client, cast, page=2)
+    assert "Email 22" in second
+    assert "Email 24" not in second  # 31.2 days old
+
+
+def test_the_log_fragment_refreshes_alone_and_its_queries_do_not_grow(client, cast):
+    client.force_login(cast.alice)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/clients/{cast.bob.pk}/emails/log/").status_code == 200
+        return len(captured)
+
+    tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
+    few = queries()
+    with scopes_disabled():
+        for n in range(15):
+            tracked_email(
+                cast.alice_clinic,
+                cast.bob,
+                esp="mailgun",
+                email_id=f"00000000-0000-4000-9000-{n:012d}",
+            )
+    assert queries() == few
+
+
+def test_another_clinic_gets_404_on_the_fragment(client, cast):
+    client.force_login(cast.charlie)
+    assert client.get(f"/clients/{cast.bob.pk}/emails/log/").status_code == 404

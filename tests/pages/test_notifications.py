@@ -1,0 +1,48 @@
+from notifications.services import notification_create
+
+
+def note(cast, text="Reminder to Bob Brown failed.", client=None):
+    return notification_create(
+        clinic=cast.alice_clinic,
+        recipient=cast.alice,
+        text=text,
+        client=client or cast.bob,
+        email_id="5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11",
+    )
+
+
+def test_the_bell_shows_the_unread_count_on_every_page(client, cast):
+    note(cast)
+    note(cast)
+    client.force_login(cast.alice)
+    for path in ("/clients/", f"/clients/{cast.bob.pk}/", "/notifications/"):
+        assert 'data-unread="2">2</span>' in client.get(path).content.decode(), path
+    assert (
+        'aria-label="Notifications: 2 unread"'
+        in client.get("/notifications/bell/").content.decode()
+    )
+
+
+def test_the_list_links_to_the_client_and_the_email(client, cast):
+    note(cast)
+    client.force_login(cast.alice)
+    body = client.get("/notifications/").content.decode()
+    assert f'href="/clients/{cast.bob.pk}/#email-5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11"' in body
+
+
+def test_mark_one_then_all_read(client, cast):
+    first, _ = note(cast), note(cast)
+    client.force_login(cast.alice)
+    client.post(f"/notifications/{first.pk}/read/")
+    assert 'data-unread="1"' in client.get("/clients/").content.decode()
+    client.post("/notifications/read-all/")
+    assert "data-unread" not in client.get("/clients/").content.decode()
+
+
+def test_nobody_else_sees_or_marks_them(client, cast):
+    mine = note(cast)
+    client.force_login(cast.charlie)
+    assert "Reminder to Bob Brown" not in client.get("/notifications/").content.decode()
+    client.post(f"/notifications/{mine.pk}/read/")
+    client.force_login(cast.alice)
+    assert 'data-unread="1"' in client.get("/clients/").content.decode()

@@ -1,0 +1,92 @@
+import pytest
+from django_scopes import scopes_disabled
+
+from clinic.models import SmartFormRequest
+from messaging.models import OutboundEmail
+from suppression.models import SuppressionReason
+from suppression.services import suppression_record
+from tests.factories import InvoiceFactory, SmartFormFactory
+
+pytestmark = pytest.mark.usefixtures("eager_celery")
+
+
+def send(client, cast, **data):
+    client.force_login(cast.alice)
+    return client.post(f"/clients/{cast.bob.pk}/emails/send/", data, follow=True)
+
+
+def test_a_direct_message_is_sent_from_the_summary(
+    client, cast, esp_simulator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        page = send(
+            client,
+            cast,
+            kind="direct_message",
+            **{"direct_message-subject": "Exercises", "direct_message-body": "Daily."},
+        )
+    assert "Direct message to bob@example.test is on its way." in page.content.decode()
+    assert len(esp_simulator.messages(recipient="bob@example.test")) == 1
+
+
+def test_an_invoice_and_a_smart_form_are_sent_from_the_summary(client, cast, esp_simulator):
+    with scopes_disabled():
+        invoice = InvoiceFactory(client=cast.bob, number="AP-9")
+        form = SmartFormFactory(clinic=cast.alice_clinic, title="Intake")
+    client.force_login(cast.alice)
+    body = client.get(f"/clients/{cast.bob.pk}/").content.decode()
+    assert "AP-9" in body and "Intake" in body
+    send(client, cast, kind="invoice", **{"invoice-invoice": invoice.pk})
+    send(client, cast, kind="smart_form", **{"smart_form-form": form.pk})
+    with scopes_disabled():
+        kinds = sorted(OutboundEmail.objects.values_list("kind", flat=True))
+    assert kinds == ["invoice", "smart_form"]
+
+
+def test_a_suppressed_address_is_refused_on_screen_and_nothing_is_queued(
+    client, cast, esp_simulator
+):
+    suppression_record(
+        address="bob@example.test",
+        stream="mailgun",
+        reason=SuppressionReason.HARD_BOUNCE,
+        diagnostic="550 5.1.1 no such user",
+    )
+    with scopes_disabled():
+        form = SmartFormFactory(clinic=cast.alice_clinic)
+    page = send(
+        client,
+        cast,
+        kind="direct_message",
+        **{"direct_message-subject": "Hi", "direct_message-body": "x"},
+    )
+    body = page.content.decode()
+    assert "Not sent. Emails to this address bounce" in body
+    assert "Check the address with the client and correct it." in body
+    assert "550 5.1.1 no such user" in body
+    send(client, cast, kind="smart_form", **{"smart_form-form": form.pk})
+    assert esp_simulator.messages() == []
+    with scopes_disabled():
+        assert not SmartFormRequest.objects.exists()
+
+
+def test_a_wrong_form_field_is_shown_and_sends_nothing(client, cast, esp_simulator):
+    client.force_login(cast.alice)
+    page = client.post(
+        f"/clients/{cast.bob.pk}/emails/send/",
+        {"kind": "direct_message", "direct_message-subject": ""},
+    )
+    assert page.status_code == 400
+    assert "This field is required." in page.content.decode()
+    with scopes_disabled():
+        assert not OutboundEmail.objects.exists()
+
+
+def test_someone_elses_invoice_cannot_be_chosen(client, cast, esp_simulator):
+    with scopes_disabled():
+        other = InvoiceFactory(client=cast.dana)
+    client.force_login(cast.alice)
+    page = client.post(
+        f"/clients/{cast.bob.pk}/emails/send/", {"kind": "invoice", "invoice-invoice": other.pk}
+    )
+    assert page.status_code == 400
