@@ -125,6 +125,9 @@ class SuppressionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its history is the audit trail: reactivate instead
+
     def get_search_results(self, request, queryset, search_term):
         """Also finds an address by the name of a client who has it, or of their clinic."""
         queryset, distinct = super().get_search_results(request, queryset, search_term)

@@ -11,7 +11,7 @@ from messaging.services import direct_message_send
 from notifications.models import Notification
 from suppression.models import Suppression
 from tests.factories import ClientFactory
-from tests.integration.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.integration]
 

@@ -5,7 +5,7 @@ from django_scopes import scope, scopes_disabled
 from messaging.models import OutboundEmail
 from messaging.services import direct_message_send
 from messaging.status import EmailStatus
-from tests.integration.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.integration]
 

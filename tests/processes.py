@@ -1,0 +1,107 @@
+"""Real processes for the integration and browser tests: a Celery worker on Redis and the ESP
+simulator posting webhooks to the live server, against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from config.celery import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"gave up waiting after {timeout}s")
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], concurrency: int):
+        self.env, self.concurrency = env, concurrency
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        name = f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                str(self.concurrency),
+                "--hostname",
+                name,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        wait_for(
+            lambda: app.control.ping(
+                destination=[name.replace("%h", os.uname().nodename)], timeout=0.5
+            ),
+            timeout=60,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def worker_env(transactional_db, esp_simulator, live_server, settings):
+    secret = settings.ANYMAIL["WEBHOOK_SECRET"][0]
+    webhook = live_server.url.replace("http://", f"http://{secret}@") + "/anymail/mailgun/tracking/"
+    esp_simulator.configure(webhook_url=webhook)
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "MAILGUN_API_URL": esp_simulator.api_url,
+        "EMAIL_ESP": "mailgun",
+        "CONN_MAX_AGE": "0",
+    }
+
+
+@pytest.fixture
+def start_worker(worker_env):
+    app.control.purge()
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 2, **env: str) -> Worker:
+        worker = Worker({**worker_env, **env}, concurrency).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
