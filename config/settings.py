@@ -182,6 +182,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 EMAIL_LOG_RETENTION_DAYS = env_int("EMAIL_LOG_RETENTION_DAYS", 30, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 180, minimum=1)
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 6, minimum=1)
+# The first retry waits between half and all of this; it must exceed the time the ESP takes to
+# report an acceptance, so that a timed-out send the ESP did accept is not sent twice.
+SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 10, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -127,7 +127,7 @@ def _record_sent(email: OutboundEmail, message_id: str) -> None:
 
 def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
     if failure.kind == "transient" and email.attempts < settings.SEND_MAX_ATTEMPTS:
-        delay = retry_delay(email.attempts)
+        delay = retry_delay(email.attempts, base=settings.SEND_RETRY_BASE_SECONDS)
         OutboundEmail.objects.filter(pk=email.pk).update(
             attempts=email.attempts,
             reason=f"Retrying: {failure.words}",

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,22 @@ def start_worker(worker_env):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Points this process's Celery app at another broker (Celery reads CELERY_BROKER_URL
+    from the environment before its own settings)."""
+    saved_env, saved_conf = os.environ.get("CELERY_BROKER_URL"), app.conf.broker_url
+    os.environ["CELERY_BROKER_URL"] = url
+    app.conf.update(CELERY_BROKER_URL=url)
+    app._pool = app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
+        app.conf.update(CELERY_BROKER_URL=saved_conf)
+        app._pool = app.amqp._producer_pool = None

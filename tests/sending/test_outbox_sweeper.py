@@ -8,24 +8,22 @@ from messaging.models import OutboundEmail
 from messaging.services import direct_message_send
 from messaging.status import EmailStatus
 from messaging.tasks import outbox_sweep_task
+from tests.processes import celery_broker
 
 
 @pytest.fixture
 def broker_down():
     """Points the real Celery app at a port where no broker listens."""
-    original = app.conf.broker_url
-    app.conf.update(CELERY_BROKER_URL="redis://127.0.0.1:9/0")
-    app._pool = app.amqp._producer_pool = None
-    yield
-    app.conf.update(CELERY_BROKER_URL=original)
-    app._pool = app.amqp._producer_pool = None
+    with celery_broker("redis://127.0.0.1:9/0"):
+        yield
 
 
 def test_broker_down_at_commit_then_the_sweeper_sends_exactly_once(
-    cast, esp_simulator, broker_down, django_capture_on_commit_callbacks, settings
+    cast, esp_simulator, broker_down, django_capture_on_commit_callbacks, settings, caplog
 ):
     with scope(clinic=cast.alice_clinic), django_capture_on_commit_callbacks(execute=True):
         email = direct_message_send(client=cast.bob, subject="Hi", body="x", sent_by=cast.alice)
+    assert "left for the outbox sweeper" in caplog.text
     with scopes_disabled():
         assert OutboundEmail.objects.get(pk=email.pk).status == EmailStatus.SENDING
     assert esp_simulator.messages() == []

@@ -1,0 +1,151 @@
+"""Kill things while mail flows; every email must end in a final state, sent exactly once,
+with no event lost. Real Redis, PostgreSQL, Celery workers and the ESP simulator."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django_scopes import scope, scopes_disabled
+
+from messaging.models import EmailEvent, OutboundEmail
+from messaging.services import direct_message_send
+from messaging.tasks import outbox_sweep_task
+from tests.factories import ClientFactory
+from tests.faults.conftest import kill_process_group
+from tests.processes import wait_for
+
+pytestmark = [pytest.mark.fault, pytest.mark.integration]
+
+FINAL = {"delivered", "opened", "clicked", "failed", "spam_report"}
+
+
+def make_clients(cast, count: int) -> list:
+    prefixes = ["", "open.", "click.", "bounce."]
+    with scopes_disabled():
+        return [
+            ClientFactory(clinic=cast.alice_clinic, email=f"{prefixes[n % 4]}c{n}@example.test")
+            for n in range(count)
+        ]
+
+
+def send_one(cast, client) -> OutboundEmail:
+    with transaction.atomic(), scope(clinic=cast.alice_clinic):
+        return direct_message_send(client=client, subject="Plan", body="x", sent_by=cast.alice)
+
+
+def all_final(emails) -> bool:
+    with scopes_disabled():
+        statuses = OutboundEmail.objects.filter(pk__in=[e.pk for e in emails]).values_list(
+            "status", flat=True
+        )
+        return set(statuses) <= FINAL
+
+
+def sweep_until_final(emails, timeout: float = 90) -> None:
+    def done() -> bool:
+        outbox_sweep_task()
+        return all_final(emails)
+
+    wait_for(done, timeout=timeout, interval=1.0)
+
+
+def assert_exactly_once_and_nothing_lost(emails, simulator) -> None:
+    assert simulator.wait_idle(timeout=60)
+    for email in emails:
+        sent = simulator.messages(email_id=str(email.id))
+        assert len(sent) == 1, f"{email.to_email} reached the ESP {len(sent)} times"
+    posted = [e for e in simulator.events() if e["state"] == "delivered"]
+    given_up = [e for e in simulator.events() if e["state"] in ("gave_up", "refused")]
+    assert given_up == []
+    with scopes_disabled():
+        stored = EmailEvent.objects.filter(email__in=[e.pk for e in emails]).count()
+    assert stored == len(posted)
+
+
+def test_redis_stopped_while_emails_are_created(
+    cast, esp_simulator, private_redis, start_worker, fast_retries
+):
+    start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
+    clients = make_clients(cast, 24)
+    emails = [send_one(cast, client) for client in clients[:8]]
+    private_redis.stop()
+    emails += [send_one(cast, client) for client in clients[8:16]]  # broker down at commit
+    private_redis.start()
+    emails += [send_one(cast, client) for client in clients[16:]]
+    sweep_until_final(emails)
+    assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+
+
+def test_a_worker_killed_mid_batch_then_a_new_worker(
+    cast, esp_simulator, private_redis, start_worker, fast_retries
+):
+    worker = start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
+    clients = make_clients(cast, 40)
+    emails = [send_one(cast, client) for client in clients]
+
+    def some_sent() -> bool:
+        with scopes_disabled():
+            return OutboundEmail.objects.exclude(status="sending").count() >= 5
+
+    wait_for(some_sent, timeout=30, interval=0.02)
+    kill_process_group(worker.process)
+    start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
+    sweep_until_final(emails)
+    assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+
+
+def test_the_esp_failing_and_timing_out_for_a_while(
+    cast, esp_simulator, private_redis, start_worker, fast_retries, settings
+):
+    import requests
+
+    requests.post(
+        f"{esp_simulator.url}/sim/faults",
+        json=[{"status": 500, "count": 6}, {"timeout": 3, "count": 2}],
+        timeout=5,
+    )
+    start_worker(CELERY_BROKER_URL=private_redis.url, EMAIL_TIMEOUT="1", **fast_retries)
+    emails = [send_one(cast, client) for client in make_clients(cast, 12)]
+    sweep_until_final(emails)
+    assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+    with scopes_disabled():
+        assert max(OutboundEmail.objects.values_list("attempts", flat=True)) > 1
+
+
+PG_CTLCLUSTER = shutil.which("pg_ctlcluster")
+
+
+def restart_postgresql() -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(
+        [PG_CTLCLUSTER, "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(
+    PG_CTLCLUSTER is None or not Path("/etc/postgresql").exists(),
+    reason="needs a local PostgreSQL cluster managed by pg_ctlcluster",
+)
+def test_postgresql_restarted_while_webhooks_arrive(
+    cast, esp_simulator, private_redis, start_worker, fast_retries
+):
+    esp_simulator.configure(delay_scale=2.0)  # the webhooks come over several seconds
+    start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
+    emails = [send_one(cast, client) for client in make_clients(cast, 16)]
+
+    def all_handed_over() -> bool:
+        with scopes_disabled():
+            return not OutboundEmail.objects.filter(status="sending").exists()
+
+    wait_for(all_handed_over, timeout=60, interval=0.1)
+    restart_postgresql()  # while the accepted/delivered/opened/clicked webhooks are in flight
+    connection.close()
+    esp_simulator.configure(delay_scale=0.02)
+    sweep_until_final(emails)
+    assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+    retried = [e for e in esp_simulator.events() if len(e["attempts"]) > 1]
+    assert retried, "no webhook arrived while PostgreSQL was down: the test proved nothing"
