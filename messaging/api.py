@@ -98,9 +98,9 @@ class ClientEmailsAPI(ClinicAPIView):
             return Response({"emails": [email_json(email) for email in emails]})
 
     def post(self, request, client_id: int):
-        incoming = DirectMessageIn(data=request.data)
         with self.clinic_scope():
             client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+            incoming = DirectMessageIn(data=request.data)
             incoming.is_valid(raise_exception=True)
             permission = mail_permission(clinic=client.clinic, address=client.email)
             email = direct_message_send(

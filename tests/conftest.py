@@ -15,6 +15,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def login_throttling_off(settings):
+    """Django's test client logs in without a request, which django-axes refuses; the
+    throttling itself is tested with it switched back on."""
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def cast(db):
     with scopes_disabled():
