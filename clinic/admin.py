@@ -1,7 +1,7 @@
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from clinic.forms import ClinicSettingsForm
 from clinic.models import (
     Appointment,
     Client,
@@ -14,33 +14,10 @@ from clinic.models import (
 )
 
 
-class ClinicAdminForm(forms.ModelForm):
-    smtp_password = forms.CharField(
-        label="SMTP password",
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Never shown back. Leave blank to keep the current password.",
-    )
-
-    class Meta:
-        model = Clinic
-        fields = [
-            "name",
-            "slug",
-            "time_zone",
-            "from_name",
-            "reminder_lead_hours",
-            "sending_connection",
-            "smtp_host",
-            "smtp_port",
-            "smtp_username",
-            "smtp_password",
-            "smtp_use_tls",
-            "smtp_from_email",
-        ]
-
-    def clean_smtp_password(self) -> str:
-        return self.cleaned_data["smtp_password"] or self.instance.smtp_password
+class ClinicAdminForm(ClinicSettingsForm):
+    class Meta(ClinicSettingsForm.Meta):
+        fields = ["name", "slug", *ClinicSettingsForm.Meta.fields]
+        widgets = {}
 
 
 class MembershipInline(admin.TabularInline):
