@@ -1,7 +1,10 @@
 """The JSON API of CONTRACT.md: session (with CSRF) or token authentication of clinic staff,
 scoped to the user's clinic."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_scopes import scope
 from rest_framework import serializers, status
@@ -20,7 +23,7 @@ from suppression.selectors import suppressed_addresses
 from suppression.services import mail_permission
 
 MAX_CLIENTS = 100
-MAX_EMAILS = 500
+PAGE_DEFAULT, PAGE_MAX = 50, 200
 
 
 class IsClinicStaff(BasePermission):
@@ -60,6 +63,16 @@ def email_json(email: OutboundEmail) -> dict:
     }
 
 
+def log_after(log, email_id):
+    """The part of a newest-first log that comes after the given email."""
+    seen = log.filter(pk=email_id).values("created_at").first()
+    if seen is None:
+        raise serializers.ValidationError({"before": ["No email of this client has that id."]})
+    return log.filter(
+        Q(created_at__lt=seen["created_at"]) | Q(created_at=seen["created_at"], id__lt=email_id)
+    )
+
+
 class ClientsAPI(ClinicAPIView):
     def get(self, request):
         with self.clinic_scope():
@@ -89,13 +102,36 @@ class DirectMessageIn(serializers.Serializer):
     body = serializers.CharField(max_length=10000)
 
 
+class LogPage(serializers.Serializer):
+    """A page of the log, newest first; `before` is the id of the last email already seen."""
+
+    limit = serializers.IntegerField(min_value=1, max_value=PAGE_MAX, default=PAGE_DEFAULT)
+    before = serializers.UUIDField(required=False)
+
+
 class ClientEmailsAPI(ClinicAPIView):
     def get(self, request, client_id: int):
         with self.clinic_scope():
             client = get_object_or_404(Client.objects.all(), pk=client_id)
-            days = settings.EMAIL_LOG_RETENTION_DAYS
-            emails = list(client_email_log(client=client, days=days)[:MAX_EMAILS])
-            return Response({"emails": [email_json(email) for email in emails]})
+            page = LogPage(data=request.query_params)
+            page.is_valid(raise_exception=True)
+            log = client_email_log(client=client, days=settings.EMAIL_LOG_RETENTION_DAYS)
+            if "before" in page.validated_data:
+                log = log_after(log, page.validated_data["before"])
+            limit = page.validated_data["limit"]
+            emails = list(log[: limit + 1])
+        more = len(emails) > limit
+        emails = emails[:limit]
+        return Response(
+            {
+                "emails": [email_json(email) for email in emails],
+                "next": (
+                    f"{request.path}?{urlencode({'limit': limit, 'before': emails[-1].id})}"
+                    if more
+                    else None
+                ),
+            }
+        )
 
     def post(self, request, client_id: int):
         with self.clinic_scope():

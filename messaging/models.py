@@ -33,7 +33,10 @@ class OutboundEmail(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="emails")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="emails")
+    # Indexed by email_client_newest, which leads with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="emails", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=EmailKind.choices)
     to_email = models.EmailField("recipient address as sent", max_length=254)
     subject = models.CharField(max_length=300)
@@ -80,7 +83,7 @@ class OutboundEmail(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["client", "-created_at"], name="email_client_newest"),
+            models.Index(fields=["client", "-created_at", "-id"], name="email_client_newest"),
             models.Index(fields=["esp_message_id"], name="email_esp_message_id"),
             models.Index(
                 fields=["created_at"],
@@ -119,8 +122,14 @@ class EmailEvent(models.Model):
     clinic = models.ForeignKey(
         Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="email_events"
     )
+    # Indexed by event_email_time, which leads with it.
     email = models.ForeignKey(
-        OutboundEmail, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        OutboundEmail,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     esp = models.CharField(max_length=20)
     event_type = models.CharField(max_length=20, help_text="anymail's normalised event type")

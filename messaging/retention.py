@@ -14,7 +14,7 @@ def _delete_batch(queryset, size: int) -> int:
     return len(ids)
 
 
-def log_purge(*, before: datetime, batch_size: int = 2000, max_batches: int = 10000) -> int:
+def log_purge(*, before: datetime, batch_size: int = 500, max_batches: int = 100_000) -> int:
     """Deletes events, then emails (with any later events of theirs), from before `before`.
     Returns how many rows of the two went."""
     total = 0

@@ -145,3 +145,43 @@ def test_the_session_works_and_needs_csrf(cast):
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_the_log_comes_in_pages_newest_first(api, cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with scopes_disabled():
+        for n in range(7):
+            email = tracked_email(
+                cast.alice_clinic,
+                cast.bob,
+                esp="mailgun",
+                email_id=f"00000000-0000-4000-8000-{n:012d}",
+            )
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                subject=f"Email {n}", created_at=timezone.now() - timedelta(hours=n)
+            )
+    first = api.get(f"/api/clients/{cast.bob.pk}/emails", {"limit": 3}).json()
+    assert [e["subject"] for e in first["emails"]] == ["Email 0", "Email 1", "Email 2"]
+    second = api.get(first["next"]).json()
+    assert [e["subject"] for e in second["emails"]] == ["Email 3", "Email 4", "Email 5"]
+    last = api.get(second["next"]).json()
+    assert [e["subject"] for e in last["emails"]] == ["Email 6"]
+    assert last["next"] is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 500},
+        {"before": "nope"},
+        {"before": "00000000-0000-4000-8000-000000000099"},
+    ],
+)
+def test_a_bad_page_is_400(api, cast, params):
+    response = api.get(f"/api/clients/{cast.bob.pk}/emails", params)
+    assert response.status_code == 400
+    assert set(response.json()) <= {"limit", "before"}
