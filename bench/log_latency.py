@@ -116,7 +116,7 @@ def explain(client) -> str:
         return log[:20].explain(analyze=True, buffers=True)
 
 
-def retention_one_day() -> dict:
+def retention_one_day(days_ago: int) -> dict:
     from datetime import timedelta
 
     from django.utils import timezone
@@ -125,7 +125,7 @@ def retention_one_day() -> dict:
     from messaging import retention
     from messaging.models import EmailEvent, OutboundEmail
 
-    cutoff = timezone.now() - timedelta(days=29)
+    cutoff = timezone.now() - timedelta(days=days_ago)
     with scopes_disabled():
         expired_emails = OutboundEmail.objects.filter(created_at__lt=cutoff).count()
         expired_events = EmailEvent.objects.filter(received_at__lt=cutoff).count()
@@ -163,17 +163,28 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per client and URL")
     parser.add_argument("--reuse", action="store_true", help="the database is already seeded")
     parser.add_argument("--skip-retention", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument(
+        "--expire-before-days",
+        type=int,
+        default=29,
+        help="retention deletes what is older than this (29: the oldest day of a fresh seed)",
+    )
     args = parser.parse_args()
 
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinicmail")
     url = base.rpartition("/")[0] + "/" + DB_NAME if args.reuse else scratch_database(DB_NAME)
     os.environ.update(bench_env(DATABASE_URL=url, ALLOWED_HOSTS="testserver"))
     prepare(args)
-    picked = pick_clients(args.clients)
-    results = {category: measure(clients, args.requests) for category, clients in picked.items()}
-    plan = explain(picked["heavy"][0])
+    results, plan = {}, ""
+    if not args.skip_latency:
+        picked = pick_clients(args.clients)
+        results = {
+            category: measure(clients, args.requests) for category, clients in picked.items()
+        }
+        plan = explain(picked["heavy"][0])
     if not args.skip_retention:
-        results["retention_one_day"] = retention_one_day()
+        results["retention_one_day"] = retention_one_day(args.expire_before_days)
     print(json.dumps(results, indent=2))
     print(plan)
 
