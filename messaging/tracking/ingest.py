@@ -7,14 +7,17 @@ email to the highest status among its new events (one conditional UPDATE per sta
 in the same state.
 """
 
+import random
+import time
 import uuid
 from dataclasses import dataclass
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from psycopg.types.json import Jsonb
 
 from messaging.consequences import email_suppress_consequences
 from messaging.models import EmailEvent, OutboundEmail
@@ -23,7 +26,7 @@ from messaging.tracking.rows import EventRow
 
 # Statuses whose ESP words explain the email's state: shown as its reason in the log.
 EXPLAINED = (EmailStatus.DEFERRED, EmailStatus.FAILED, EmailStatus.SPAM_REPORT)
-DEADLOCK_RETRIES = 3
+DEADLOCK_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -49,29 +52,22 @@ def events_ingest(rows: list[EventRow]) -> IngestResult:
         try:
             with scopes_disabled(), transaction.atomic():
                 return _ingest(rows)
-        except OperationalError:  # a deadlock with a concurrent batch: try again
+        except OperationalError:  # a lost race with a concurrent batch: wait, then again
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
+            time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
     raise AssertionError("unreachable")
 
 
 def _ingest(rows: list[EventRow]) -> IngestResult:
-    unique = list({(row.esp, row.dedup_key): row for row in rows}.values())
+    # In key order, so two batches carrying the same events wait for each other, never in a ring.
+    unique = sorted(
+        {(row.esp, row.dedup_key): row for row in rows}.values(),
+        key=lambda row: (row.esp, row.dedup_key),
+    )
     matches = _emails_for(unique)
-    batch, now = uuid.uuid4(), timezone.now()
-    EmailEvent.objects.bulk_create(
-        [_event(row, matches.get(_match_key(row)), batch, now) for row in unique],
-        ignore_conflicts=True,
-    )
-    new = list(
-        EmailEvent.objects.filter(
-            esp__in={row.esp for row in unique},
-            dedup_key__in=[row.dedup_key for row in unique],
-            batch=batch,
-        ).only(
-            "id", "email_id", "status", "suppress", "mta_response", "description", "reject_reason"
-        )
-    )
+    now = timezone.now()
+    new = _store([_event(row, matches.get(_match_key(row)), now) for row in unique])
     events_apply(new)
     return IngestResult(len(rows), len(new), sum(1 for event in new if event.email_id is None))
 
@@ -98,7 +94,7 @@ def _emails_for(rows: list[EventRow] | list[EmailEvent]) -> dict[str, tuple[uuid
     return matches
 
 
-def _event(row: EventRow, match, batch: uuid.UUID, now) -> EmailEvent:
+def _event(row: EventRow, match, now) -> EmailEvent:
     email_id, clinic_id = match or (None, None)
     return EmailEvent(
         clinic_id=clinic_id,
@@ -119,16 +115,76 @@ def _event(row: EventRow, match, batch: uuid.UUID, now) -> EmailEvent:
         message_id=row.message_id,
         email_id_hint=row.email_id_hint,
         dedup_key=row.dedup_key,
-        batch=batch,
         raw=row.raw,
+    )
+
+
+# What events_apply needs of each new event.
+APPLIED_FIELDS = [
+    "id",
+    "email_id",
+    "status",
+    "suppress",
+    "mta_response",
+    "description",
+    "reject_reason",
+]
+
+
+def _store(events: list[EmailEvent]) -> list[EmailEvent]:
+    """Inserts the events, skipping any already stored; returns the new ones."""
+    if connection.vendor == "postgresql":
+        return _store_by_copy(events)
+    return _store_by_orm(events)
+
+
+def _store_by_copy(events: list[EmailEvent]) -> list[EmailEvent]:
+    """COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING RETURNING: two or
+    three times faster than a bulk INSERT of a thousand rows (docs/benchmarks.md)."""
+    columns = [field.attname for field in EmailEvent._meta.concrete_fields if field.name != "id"]
+    listed = ", ".join(columns)
+    with connection.cursor() as cursor:
+        # Only the model's own column names are formatted into these statements.
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming_email_event ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {listed} FROM messaging_emailevent WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY incoming_email_event ({listed}) FROM STDIN") as copy:
+            for event in events:
+                copy.write_row([_copy_value(event, column) for column in columns])
+        cursor.execute(
+            f"INSERT INTO messaging_emailevent ({listed}) SELECT {listed} "  # noqa: S608
+            "FROM incoming_email_event ORDER BY esp, dedup_key "
+            f"ON CONFLICT (esp, dedup_key) DO NOTHING RETURNING {', '.join(APPLIED_FIELDS)}"
+        )
+        return [EmailEvent(**dict(zip(APPLIED_FIELDS, row, strict=True))) for row in cursor]
+
+
+def _copy_value(event: EmailEvent, column: str):
+    value = getattr(event, column)
+    return Jsonb(value) if column == "raw" else value
+
+
+def _store_by_orm(events: list[EmailEvent]) -> list[EmailEvent]:
+    batch = uuid.uuid4()
+    for event in events:
+        event.batch = batch
+    EmailEvent.objects.bulk_create(events, ignore_conflicts=True)
+    return list(
+        EmailEvent.objects.filter(
+            esp__in={event.esp for event in events},
+            dedup_key__in=[event.dedup_key for event in events],
+            batch=batch,
+        ).only(*APPLIED_FIELDS)
     )
 
 
 def events_apply(events: list[EmailEvent]) -> None:
     """Applies newly stored, matched events to their emails: status, then consequences."""
     matched = [event for event in events if event.email_id and event.status]
+    _lock_in_order({event.email_id for event in matched})
     _raise_statuses(matched)
-    for event in matched:
+    for event in sorted(matched, key=lambda event: event.email_id):
         if event.suppress:
             email_suppress_consequences(
                 email_id=event.email_id,
@@ -136,6 +192,18 @@ def events_apply(events: list[EmailEvent]) -> None:
                 diagnostic=event.words,
                 source_event_id=event.id,
             )
+
+
+def _lock_in_order(email_ids: set[uuid.UUID]) -> None:
+    """Locks the batch's emails in id order before updating them, so that concurrent batches
+    touching the same emails queue up instead of deadlocking."""
+    if email_ids:
+        list(
+            OutboundEmail.objects.select_for_update(no_key=True)
+            .filter(pk__in=email_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def _raise_statuses(events: list[EmailEvent]) -> None:
