@@ -1,0 +1,518 @@
+"""Tracking-webhook ingestion: the app's batch ingest ("ours") against a receiver written the
+obvious way ("naive": bench/naive_receiver.py, per event one lookup, one INSERT, one UPDATE) and a
+view that only answers "ok" ("trivial"), each served by gunicorn (4 sync workers) on one scratch
+PostgreSQL database that is reset between runs. About 6 minutes; stops its servers by itself.
+
+    apt-get install -y wrk
+    .venv/bin/python bench/webhook_ingest.py > webhook_ingest.json
+
+1. Mailgun: --posts distinct signed single-event posts (delivered/opened/clicked/failed
+   temporary, one email each) cycled by wrk (bench/wrk/post_bodies.lua) at --connections for
+   --duration seconds. The trivial view, and a prototype that only verifies and queues the body
+   in Redis (bench/naive_urls.py), get the same posts.
+2. SendGrid: --batches posts of --batch-size events (4 events per email dealt at random over the
+   batches, 8 repeats inside each batch; no hard bounces) from Python threads, at concurrency 1
+   and each --batch-concurrency.
+3. After each run: events stored == distinct events sent, none unmatched, every email at the
+   highest status among its events, no 5xx; then one batch posted twice in a row, and another
+   twice at once, must answer 200 and store each event once.
+4. In process: where the time of one 1,000-event batch goes (parse, rows, each SQL statement,
+   Python), and the same batch stored by a COPY-based prototype (`copy_ingest`, not app code).
+"""
+
+import argparse
+import base64
+import copy
+import cProfile
+import hashlib
+import hmac
+import io
+import json
+import math
+import os
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench._harness import PYTHON, ROOT, bench_env, free_port, scratch_database, start, stop
+
+FIXTURES = ROOT / "tests" / "fixtures" / "esp"
+LUA = ROOT / "bench" / "wrk" / "post_bodies.lua"
+MAILGUN_KINDS = {
+    "delivered": "delivered",
+    "opened": "opened",
+    "clicked": "clicked",
+    "failed_temporary": "deferred",
+}
+SENDGRID_KINDS = {
+    "processed": "processed",
+    "deferred": "deferred",
+    "delivered": "delivered",
+    "open": "opened",
+    "click": "clicked",
+}
+REPEATS_PER_BATCH = 8
+SENDGRID_PATH = "/anymail/sendgrid/tracking/"
+GUNICORN = ["-w", "4", "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]
+
+
+def fixture(esp: str, name: str):
+    return json.loads((FIXTURES / esp / f"{name}.json").read_text())
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]  # nearest rank
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def make_emails(esp: str, count: int) -> list[uuid.UUID]:
+    from django_scopes import scopes_disabled
+
+    from clinic.models import Client, Clinic
+    from messaging.models import EmailKind, OutboundEmail
+
+    with scopes_disabled():
+        clinic = Clinic.objects.get_or_create(name="Bench Physio", slug="bench")[0]
+        client = Client.objects.get_or_create(clinic=clinic, name="C", email="c@example.test")[0]
+    ids = [uuid.uuid4() for _ in range(count)]
+    OutboundEmail.objects.bulk_create(
+        (
+            OutboundEmail(
+                id=email_id,
+                clinic=clinic,
+                client=client,
+                kind=EmailKind.DIRECT_MESSAGE,
+                to_email=client.email,
+                subject="Your appointment",
+                body_text="Hello,\n\nSee you on Friday at 10:00.\n" * 10,
+                esp=esp,
+                esp_message_id=f"<{email_id.hex}@mg.bench.test>",
+                status="processed",
+                status_rank=10,
+            )
+            for email_id in ids
+        ),
+        batch_size=2000,
+    )
+    return ids
+
+
+def mailgun_bodies(emails, signing_key: str, rng) -> tuple[list[str], list[str]]:
+    """One signed single-event body per email, and the status each should give its email."""
+    templates = {kind: fixture("mailgun", kind)["event-data"] for kind in MAILGUN_KINDS}
+    bodies, statuses = [], []
+    for email_id in emails:
+        kind = rng.choice(list(MAILGUN_KINDS))
+        data = copy.deepcopy(templates[kind])
+        data["id"] = uuid.uuid4().hex
+        data["user-variables"] = {"email_id": str(email_id), "clinic_id": "1"}
+        data["message"]["headers"]["message-id"] = f"{email_id.hex}@mg.bench.test"
+        timestamp, token = str(int(time.time())), uuid.uuid4().hex
+        digest = hmac.new(signing_key.encode(), (timestamp + token).encode(), hashlib.sha256)
+        signature = {"timestamp": timestamp, "token": token, "signature": digest.hexdigest()}
+        bodies.append(json.dumps({"signature": signature, "event-data": data}))
+        statuses.append(MAILGUN_KINDS[kind])
+    return bodies, statuses
+
+
+def sendgrid_batches(emails, size: int, rng) -> list[bytes]:
+    """Four events (of the five kinds) per email, shuffled over batches of `size` events, each
+    batch repeating a few of its own events."""
+    templates = {kind: fixture("sendgrid", kind)[0] for kind in SENDGRID_KINDS}
+    events = [
+        dict(
+            templates[kind],
+            sg_event_id=uuid.uuid4().hex,
+            sg_message_id=f"{email_id.hex}.bench",
+            anymail_id=str(email_id),
+            email_id=str(email_id),
+        )
+        for email_id in emails
+        for kind in rng.sample(list(SENDGRID_KINDS), 4)
+    ]
+    rng.shuffle(events)
+    distinct, batches = size - REPEATS_PER_BATCH, []
+    for start_at in range(0, len(events), distinct):
+        batch = events[start_at : start_at + distinct]
+        batch += rng.sample(batch, min(REPEATS_PER_BATCH, len(batch)))
+        rng.shuffle(batch)
+        batches.append(json.dumps(batch).encode())
+    return batches
+
+
+def expected_of(batches: list[bytes]) -> tuple[int, dict]:
+    """Distinct events in these batches, and the status each of their emails must end at."""
+    from messaging.status import STATUS_RANK
+
+    events = {event["sg_event_id"]: event for body in batches for event in json.loads(body)}
+    expected: dict[uuid.UUID, str] = {}
+    for event in events.values():
+        email_id, status = uuid.UUID(event["email_id"]), SENDGRID_KINDS[event["event"]]
+        if STATUS_RANK[status] > STATUS_RANK[expected.get(email_id, "processed")]:
+            expected[email_id] = status
+    return len(events), expected
+
+
+# --- database state ------------------------------------------------------------------------------
+
+
+def reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE messaging_emailevent")
+        cursor.execute(
+            "UPDATE messaging_outboundemail SET status = 'processed', status_rank = 10, "
+            "reason = '' WHERE status <> 'processed'"
+        )
+        cursor.execute("VACUUM ANALYZE messaging_emailevent, messaging_outboundemail")
+        cursor.execute("CHECKPOINT")  # no writes of the last run left to flush during the next
+
+
+def check(events_sent: int, expected: dict[str, dict]) -> list[str]:
+    """Problems found: stored events against distinct events sent, and every email's status."""
+    from django_scopes import scopes_disabled
+
+    from messaging.models import EmailEvent, OutboundEmail
+
+    problems = []
+    with scopes_disabled():
+        stored = EmailEvent.objects.count()
+        unmatched = EmailEvent.objects.filter(email__isnull=True).count()
+        if stored != events_sent:
+            problems.append(f"{stored} events stored, {events_sent} distinct sent")
+        if unmatched:
+            problems.append(f"{unmatched} events unmatched")
+        for esp, statuses in expected.items():
+            found = dict(OutboundEmail.objects.filter(esp=esp).values_list("id", "status"))
+            wrong = sum(1 for pk, now in found.items() if statuses.get(pk, "processed") != now)
+            if wrong:
+                problems.append(f"{wrong} {esp} emails at a wrong status")
+    return problems
+
+
+# --- load ----------------------------------------------------------------------------------------
+
+
+def run_wrk(url: str, bodies_file: Path, auth: str, args) -> dict:
+    threads = str(args.wrk_threads)
+    command = ["wrk", "-t", threads, "-c", str(args.connections), "-d", f"{args.duration}s"]
+    command += ["--timeout", "10s", "-s", str(LUA), url, "--", str(bodies_file), auth, threads]
+    out = subprocess.run(
+        command, capture_output=True, text=True, timeout=args.duration + 120, check=True
+    ).stdout
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("WRK_JSON "))[9:])
+    seconds = result["duration_us"] / 1e6
+    return {
+        "per_s": round(result["responses"] / seconds),
+        "p50_ms": round(result["p50_us"] / 1000, 1),
+        "p99_ms": round(result["p99_us"] / 1000, 1),
+        **{key: result[key] for key in ("responses", "sent", "distinct_sent", "status_5xx")},
+        "errors": result["status_4xx"] + result["socket_errors"] + result["timeouts"],
+        "sent_by_thread": result["sent_by_thread"],
+    }
+
+
+def post_all(url: str, bodies: list[bytes], auth: str, concurrency: int) -> dict:
+    import requests
+
+    local = threading.local()
+    headers = {"Content-Type": "application/json", "Authorization": auth}
+
+    def post(body: bytes) -> tuple[float, int]:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        began = time.perf_counter()
+        response = local.session.post(url, data=body, headers=headers, timeout=120)
+        return time.perf_counter() - began, response.status_code
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(post, bodies))
+    wall = time.perf_counter() - began
+    latencies = [seconds * 1000 for seconds, _ in results]
+    return {
+        "wall_s": round(wall, 2),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "statuses": sorted({status for _, status in results}),
+    }
+
+
+def mailgun_run(base: str, data: dict, args) -> dict:
+    reset()
+    run = run_wrk(f"{base}/anymail/mailgun/tracking/", data["mailgun_file"], data["auth"], args)
+    statuses = data["mailgun_statuses"]
+    sent = {
+        index
+        for thread_id, count in run.pop("sent_by_thread")
+        for index in range(thread_id, len(statuses), args.wrk_threads)[:count]
+    }
+    time.sleep(1)  # requests written before wrk stopped are still being answered
+    expected = {data["mailgun_emails"][index]: statuses[index] for index in sent}
+    return run | {"problems": check(len(sent), {"mailgun": expected})}
+
+
+def batches_run(base: str, data: dict, args, concurrency: int) -> dict:
+    reset()
+    run = post_all(f"{base}{SENDGRID_PATH}", data["batches"], data["auth"], concurrency)
+    events, expected = expected_of(data["batches"])
+    run["events_per_s"] = round(events / run["wall_s"])
+    return run | {"problems": check(events, {"sendgrid": expected})}
+
+
+def duplicates_run(base: str, data: dict, args) -> dict:
+    """A batch posted twice in a row, and another posted twice at once."""
+    url = f"{base}{SENDGRID_PATH}"
+    reset()
+    posts = [post_all(url, data["batches"][:1], data["auth"], 1) for _ in range(2)]
+    posts.append(post_all(url, data["spare"] * 2, data["auth"], 2))
+    events, expected = expected_of(data["batches"][:1] + data["spare"])
+    return {
+        "statuses": sorted({status for post in posts for status in post["statuses"]}),
+        "problems": check(events, {"sendgrid": expected}),
+    }
+
+
+def bench(env: dict, data: dict, args) -> dict:
+    """Both servers stay up, each idle while the other is measured; every measurement runs on
+    the naive server and then on ours, so that the two see the same machine."""
+    import redis
+
+    settings = {"naive": "bench.naive_settings", "ours": "config.settings"}
+    ports = {name: free_port() for name in settings}
+    bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    servers = []
+    results: dict = {"naive": {}, "ours": {}}
+    try:
+        for name, module in settings.items():
+            command = ["config.wsgi", *GUNICORN, "-b", f"127.0.0.1:{ports[name]}"]
+            env_server = {**env, "DJANGO_SETTINGS_MODULE": module}
+            servers.append(start([PYTHON, "-m", "gunicorn", *command], env_server))
+            wait_up(bases[name], servers[-1])
+        naive, posts = bases["naive"], data["mailgun_file"]
+        reset()
+        results["trivial"] = run_wrk(f"{naive}/trivial/", posts, data["auth"], args)
+        url = f"{naive}/prototype/mailgun-enqueue/"
+        results["enqueue_only"] = run_wrk(url, posts, data["auth"], args)
+        queue = redis.Redis.from_url(env["CELERY_BROKER_URL"])
+        time.sleep(1)
+        results["enqueue_only"]["queued"] = queue.llen("bench:mailgun-enqueued")
+        queue.delete("bench:mailgun-enqueued")
+        steps = [("mailgun", mailgun_run, {})]
+        steps += [
+            (f"batches_c{concurrency}", batches_run, {"concurrency": concurrency})
+            for concurrency in sorted({1, *args.batch_concurrency})
+        ]
+        steps.append(("duplicates", duplicates_run, {}))
+        for step, run, options in steps:
+            for name, base in bases.items():
+                load = os.getloadavg()[0]  # other work on the machine shows here
+                print(f"{step}: {name} (load {load:.1f})", file=sys.stderr)
+                results[name][step] = run(base, data, args, **options) | {"load_before": load}
+    finally:
+        for server in servers:
+            stop(server)
+    return results
+
+
+def wait_up(base: str, server, timeout: float = 30) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            for _ in range(20):  # every worker loads the URLconf before the clock starts
+                requests.head(f"{base}/anymail/mailgun/tracking/", timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+# --- where one batch's time goes -----------------------------------------------------------------
+
+
+def profile_batch(body: bytes, auth: str, repeats: int = 5) -> dict:
+    """Times the phases of one batch in process: anymail's parse, the rows, and events_ingest
+    split into its SQL statements (as timed by the driver) and the Python around them."""
+    from anymail.signals import tracking
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from messaging.tracking.ingest import events_ingest
+    from messaging.tracking.rows import event_row
+    from messaging.webhooks import SendGridTracking, _batch
+
+    def statement(sql: str) -> str:
+        kind = sql.split(None, 1)[0].upper()
+        if kind == "SELECT":
+            return "read-back" if 'FROM "messaging_emailevent"' in sql else "match"
+        return kind.lower()
+
+    request = RequestFactory().post(
+        "/anymail/sendgrid/tracking/", body, content_type="application/json"
+    )
+    request.META["HTTP_AUTHORIZATION"] = auth
+    view = SendGridTracking()
+    samples: dict[str, list[float]] = {}
+    profiler = cProfile.Profile()
+    for attempt in range(repeats):
+        reset()
+        timings = {}
+        began = time.perf_counter()
+        events = view.parse_events(request)
+        timings["anymail parse"] = time.perf_counter() - began
+        began = time.perf_counter()
+        rows = [event_row("SendGrid", event) for event in events]
+        timings["event_row x N"] = time.perf_counter() - began
+        began = time.perf_counter()
+        collected: list = []
+        token = _batch.set(collected)
+        for event in events:
+            tracking.send(sender=SendGridTracking, event=event, esp_name="SendGrid")
+        _batch.reset(token)
+        timings["signal dispatch (incl. event_row)"] = time.perf_counter() - began
+
+        sql: dict[str, float] = {}
+        inserts: list = []
+
+        def timer(execute, sql_text, params, many, context, sql=sql, inserts=inserts):
+            began = time.perf_counter()
+            try:
+                return execute(sql_text, params, many, context)
+            finally:
+                key = "sql " + statement(sql_text)
+                sql[key] = sql.get(key, 0) + time.perf_counter() - began
+                if key == "sql insert":
+                    inserts.append((sql_text, params))
+
+        began = time.perf_counter()
+        with connection.execute_wrapper(timer):
+            if attempt == repeats - 1:
+                profiler.enable()
+            events_ingest(rows)
+            profiler.disable()
+        timings["events_ingest total"] = time.perf_counter() - began
+        timings.update(sql)
+        timings["events_ingest python + commit"] = timings["events_ingest total"] - sum(
+            sql.values()
+        )
+        began = time.perf_counter()
+        for sql_text, params in inserts:  # psycopg quotes every value into the SQL text
+            connection.ops.compose_sql(sql_text, params)
+        timings["sql insert, of which psycopg quoting the values"] = time.perf_counter() - began
+        reset()
+        began = time.perf_counter()
+        copy_ingest(rows)
+        timings["prototype: COPY + INSERT ... RETURNING"] = time.perf_counter() - began
+        for key, seconds in timings.items():
+            samples.setdefault(key, []).append(seconds * 1000)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
+    print(text.getvalue(), file=sys.stderr)
+    return {key: round(statistics.median(values), 1) for key, values in samples.items()}
+
+
+def copy_ingest(rows) -> int:
+    """What events_ingest could do instead (not app code): COPY the batch into a temporary table,
+    then one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING replaces the read-back."""
+    from dataclasses import fields
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+    from psycopg.types.json import Jsonb
+
+    from messaging.models import EmailEvent
+    from messaging.tracking.ingest import _emails_for, _match_key, events_apply
+    from messaging.tracking.rows import EventRow
+
+    names = ["email_id", "clinic_id", "received_at", "matched_at", "batch"]
+    names += [field.name for field in fields(EventRow)]
+    columns = ", ".join(names)
+    returned = ["id", "email_id", "status", "suppress", "mta_response", "description"]
+    returned.append("reject_reason")
+    with scopes_disabled(), transaction.atomic(), connection.cursor() as cursor:
+        unique = list({(row.esp, row.dedup_key): row for row in rows}.values())
+        matches, batch, now = _emails_for(unique), uuid.uuid4(), timezone.now()
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming_event ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM messaging_emailevent WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY incoming_event ({columns}) FROM STDIN") as copy:
+            for row in unique:
+                match = matches.get(_match_key(row)) or (None, None)
+                values = [*match, now, now if match[0] else None, batch]
+                values += [getattr(row, name) for name in names[5:-1]] + [Jsonb(row.raw)]
+                copy.write_row(values)
+        cursor.execute(
+            f"INSERT INTO messaging_emailevent ({columns}) SELECT {columns} "  # noqa: S608
+            "FROM incoming_event ON CONFLICT (esp, dedup_key) DO NOTHING "
+            f"RETURNING {', '.join(returned)}"
+        )
+        new = [EmailEvent(**dict(zip(returned, found, strict=True))) for found in cursor]
+        events_apply(new)
+    return len(new)
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=30000)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-concurrency", type=int, nargs="+", default=[2, 4])
+    args = parser.parse_args()
+
+    env = bench_env(
+        DATABASE_URL=scratch_database("clinicmail_bench_webhooks"),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(20240611)
+    auth = "Basic " + base64.b64encode(env["ANYMAIL_WEBHOOK_SECRET"].encode()).decode()
+    batch_emails = args.batches * (args.batch_size - REPEATS_PER_BATCH) // 4
+    spare_emails = (args.batch_size - REPEATS_PER_BATCH) // 4
+    data: dict = {"auth": auth, "mailgun_emails": make_emails("mailgun", args.posts)}
+    bodies, data["mailgun_statuses"] = mailgun_bodies(
+        data["mailgun_emails"], env["MAILGUN_WEBHOOK_SIGNING_KEY"], rng
+    )
+    data["batches"] = sendgrid_batches(make_emails("sendgrid", batch_emails), args.batch_size, rng)
+    data["spare"] = sendgrid_batches(make_emails("sendgrid", spare_emails), args.batch_size, rng)
+
+    with tempfile.TemporaryDirectory(prefix="bench_webhooks_") as scratch:
+        data["mailgun_file"] = Path(scratch) / "mailgun.jsonl"
+        data["mailgun_file"].write_text("\n".join(bodies) + "\n")
+        results = bench(env, data, args)
+    results["profile_1000_event_batch_ms"] = profile_batch(data["spare"][0], auth)
+    results["setup"] = vars(args) | {"cores": os.cpu_count()}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
