@@ -161,3 +161,50 @@ def test_a_concurrent_shuffled_duplicated_flood_ends_exact(cast, gunicorn):
     distinct_sendgrid = len({e["sg_event_id"] for b in sg_posts for e in json.loads(b)})
     assert stored == distinct_mailgun + distinct_sendgrid
     assert all(STATUS_RANK[s] >= 10 for s in final.values())
+
+
+def test_concurrent_big_batches_over_the_same_emails_never_fail(cast, gunicorn):
+    """Each email's events spread over every batch, as SendGrid spreads them: the batches
+    must queue for each other's row locks, never deadlock into a 500."""
+    rng = random.Random(7)
+    with scopes_disabled():
+        emails = [
+            tracked_email(
+                cast.alice_clinic, cast.bob, esp="sendgrid", email_id=uuid.uuid4(), status="sending"
+            )
+            for _ in range(250)
+        ]
+    events, expected = [], {}
+    for email in emails:
+        kinds = sorted(SENDGRID_KINDS)
+        expected[email.id] = highest_status([SENDGRID_KINDS[k] for k in kinds])
+        events += [
+            {
+                "email": email.to_email,
+                "timestamp": int(time.time()),
+                "event": kind,
+                "sg_event_id": uuid.uuid4().hex,
+                "sg_message_id": f"sg-{email.id}",
+                "email_id": str(email.id),
+                "clinic_id": "1",
+            }
+            for kind in kinds
+        ]
+    rng.shuffle(events)
+    bodies = [json.dumps(events[i::8]).encode() for i in range(8)]  # 8 batches of 500 events
+
+    def send(body) -> int:
+        return requests.post(
+            f"{gunicorn}/anymail/sendgrid/tracking/",
+            data=body,
+            auth=tuple(SECRET.split(":")),
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(send, bodies)) == {200}
+    with scopes_disabled():
+        final = dict(OutboundEmail.objects.filter(pk__in=expected).values_list("id", "status"))
+        assert EmailEvent.objects.count() == len(events)
+    assert final == expected
