@@ -94,22 +94,25 @@ def mailgun_posts(emails, rng) -> tuple[list[bytes], dict]:
     return posts, expected
 
 
+def sendgrid_event(email, kind: str) -> dict:
+    return {
+        "email": email.to_email,
+        "timestamp": int(time.time()),
+        "event": kind,
+        "sg_event_id": uuid.uuid4().hex,
+        "sg_message_id": f"sg-{email.id}",
+        "email_id": str(email.id),
+        "clinic_id": "1",
+    }
+
+
 def sendgrid_batches(emails, rng, size: int = 150) -> tuple[list[bytes], dict]:
     events, expected = [], {}
     for email in emails:
         kinds = rng.sample(sorted(SENDGRID_KINDS), rng.randint(1, len(SENDGRID_KINDS)))
         expected[email.id] = highest_status([SENDGRID_KINDS[k] for k in kinds])
         for kind in kinds:
-            event = {
-                "email": email.to_email,
-                "timestamp": int(time.time()),
-                "event": kind,
-                "sg_event_id": uuid.uuid4().hex,
-                "sg_message_id": f"sg-{email.id}",
-                "email_id": str(email.id),
-                "clinic_id": "1",
-            }
-            events += [event] * rng.randint(1, 2)
+            events += [sendgrid_event(email, kind)] * rng.randint(1, 2)
     rng.shuffle(events)
     batches = [events[i : i + size] for i in range(0, len(events), size)]
     bodies = [json.dumps(batch).encode() for batch in batches]
@@ -178,18 +181,7 @@ def test_concurrent_big_batches_over_the_same_emails_never_fail(cast, gunicorn):
     for email in emails:
         kinds = sorted(SENDGRID_KINDS)
         expected[email.id] = highest_status([SENDGRID_KINDS[k] for k in kinds])
-        events += [
-            {
-                "email": email.to_email,
-                "timestamp": int(time.time()),
-                "event": kind,
-                "sg_event_id": uuid.uuid4().hex,
-                "sg_message_id": f"sg-{email.id}",
-                "email_id": str(email.id),
-                "clinic_id": "1",
-            }
-            for kind in kinds
-        ]
+        events += [sendgrid_event(email, kind) for kind in kinds]
     rng.shuffle(events)
     bodies = [json.dumps(events[i::8]).encode() for i in range(8)]  # 8 batches of 500 events
 
