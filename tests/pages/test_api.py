@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from messaging.models import OutboundEmail
 from suppression.models import SuppressionReason
 from suppression.services import suppression_record
-from tests.tracking.helpers import post_fixture, tracked_email
+from tests.tracking.helpers import emails_aged, post_fixture, tracked_email
 
 
 @pytest.fixture
@@ -150,19 +150,7 @@ def test_the_session_works_and_needs_csrf(cast):
 def test_the_log_comes_in_pages_newest_first(api, cast):
     from datetime import timedelta
 
-    from django.utils import timezone
-
-    with scopes_disabled():
-        for n in range(7):
-            email = tracked_email(
-                cast.alice_clinic,
-                cast.bob,
-                esp="mailgun",
-                email_id=f"00000000-0000-4000-8000-{n:012d}",
-            )
-            OutboundEmail.objects.filter(pk=email.pk).update(
-                subject=f"Email {n}", created_at=timezone.now() - timedelta(hours=n)
-            )
+    emails_aged(cast.alice_clinic, cast.bob, [timedelta(hours=n) for n in range(7)])
     first = api.get(f"/api/clients/{cast.bob.pk}/emails", {"limit": 3}).json()
     assert [e["subject"] for e in first["emails"]] == ["Email 0", "Email 1", "Email 2"]
     second = api.get(first["next"]).json()

@@ -2,11 +2,9 @@ from datetime import timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from messaging.models import OutboundEmail
-from tests.tracking.helpers import post_fixture, tracked_email
+from tests.tracking.helpers import emails_aged, post_fixture, tracked_email
 
 
 def summary(client, cast, **params) -> str:
@@ -50,17 +48,12 @@ def test_opens_carry_the_privacy_caveat(client, cast, settings):
 
 
 def test_only_the_last_30_days_newest_first_and_paginated(client, cast):
-    with scopes_disabled():
-        for n in range(25):
-            email = tracked_email(
-                cast.alice_clinic,
-                cast.bob,
-                esp="mailgun",
-                email_id=f"00000000-0000-4000-8000-{n:012d}",
-            )
-            OutboundEmail.objects.filter(pk=email.pk).update(
-                subject=f"Email {n:02d}", created_at=timezone.now() - timedelta(days=n * 1.3)
-            )
+    emails_aged(
+        cast.alice_clinic,
+        cast.bob,
+        [timedelta(days=n * 1.3) for n in range(25)],
+        subject="Email {n:02d}",
+    )
     first = summary(client, cast)
     assert first.index("Email 00") < first.index("Email 01")
     assert "Email 19" in first and "Email 20" not in first

@@ -109,3 +109,20 @@ def mailgun_event(
     }
     data.update(extra)
     return data
+
+
+def emails_aged(clinic, client, ages, *, esp="mailgun", subject="Email {n}") -> list:
+    """One tracked email per age (a timedelta), the n-th created that long ago."""
+    from django.utils import timezone
+
+    emails = []
+    with scopes_disabled():
+        for n, age in enumerate(ages):
+            email = tracked_email(
+                clinic, client, esp=esp, email_id=f"00000000-0000-4000-8000-{n:012d}"
+            )
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                subject=subject.format(n=n), created_at=timezone.now() - age
+            )
+            emails.append(email)
+    return emails

@@ -8,7 +8,7 @@ from messaging.models import EmailEvent, OutboundEmail
 from messaging.retention import log_purge
 from messaging.tasks import retention_purge_task, stuck_emails_flag_task
 from notifications.models import Notification
-from tests.tracking.helpers import post_fixture, tracked_email
+from tests.tracking.helpers import emails_aged, post_fixture, tracked_email
 
 
 def sent_minutes_ago(email, minutes: int) -> None:
@@ -77,15 +77,5 @@ def test_retention_deletes_old_emails_and_events_only(client, cast, settings):
 
 
 def test_retention_works_in_batches(cast):
-    with scopes_disabled():
-        for n in range(5):
-            email = tracked_email(
-                cast.alice_clinic,
-                cast.bob,
-                esp="postmark",
-                email_id=f"00000000-0000-4000-8000-00000000000{n}",
-            )
-            OutboundEmail.objects.filter(pk=email.pk).update(
-                created_at=timezone.now() - timedelta(days=40)
-            )
+    emails_aged(cast.alice_clinic, cast.bob, [timedelta(days=40)] * 5, esp="postmark")
     assert log_purge(before=timezone.now() - timedelta(days=30), batch_size=2) == 5
