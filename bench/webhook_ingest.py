@@ -347,20 +347,25 @@ def wait_up(base: str, server, timeout: float = 30) -> None:
 
 
 def profile_batch(body: bytes, auth: str, repeats: int = 5) -> dict:
-    """Times the phases of one batch in process: anymail's parse, the rows, and events_ingest
-    split into its SQL statements (as timed by the driver) and the Python around them."""
+    """Times the phases of one batch in process: in the request, anymail's parse, the signal
+    with our rows, and keeping the batch; in the worker, the drain split into its SQL
+    statements (as timed by the driver) and the Python around them."""
     from anymail.signals import tracking
     from django.db import connection
     from django.test import RequestFactory
 
-    from messaging.tracking.ingest import events_ingest
-    from messaging.tracking.rows import event_row
+    from messaging.tracking.ingest import events_receive, inbox_drain
     from messaging.webhooks import SendGridTracking, _batch
 
     def statement(sql: str) -> str:
-        kind = sql.split(None, 1)[0].upper()
+        words = sql.split(None, 3)
+        kind = words[0].upper()
         if kind == "SELECT":
-            return "read-back" if 'FROM "messaging_emailevent"' in sql else "match"
+            return "read batches" if "messaging_receivedbatch" in sql else "match emails"
+        if kind in ("CREATE", "COPY", "DELETE"):
+            return kind.lower()
+        if kind == "INSERT":
+            return "insert ... on conflict" if "emailevent" in words[2] else "insert"
         return kind.lower()
 
     request = RequestFactory().post(
@@ -375,98 +380,43 @@ def profile_batch(body: bytes, auth: str, repeats: int = 5) -> dict:
         timings = {}
         began = time.perf_counter()
         events = view.parse_events(request)
-        timings["anymail parse"] = time.perf_counter() - began
+        timings["request: anymail parse"] = time.perf_counter() - began
         began = time.perf_counter()
-        rows = [event_row("SendGrid", event) for event in events]
-        timings["event_row x N"] = time.perf_counter() - began
-        began = time.perf_counter()
-        collected: list = []
-        token = _batch.set(collected)
+        rows: list = []
+        token = _batch.set(rows)
         for event in events:
             tracking.send(sender=SendGridTracking, event=event, esp_name="SendGrid")
         _batch.reset(token)
-        timings["signal dispatch (incl. event_row)"] = time.perf_counter() - began
+        timings["request: signal and our rows"] = time.perf_counter() - began
+        began = time.perf_counter()
+        events_receive(esp="sendgrid", rows=rows)
+        timings["request: keep the batch (JSON + INSERT)"] = time.perf_counter() - began
 
         sql: dict[str, float] = {}
-        inserts: list = []
 
-        def timer(execute, sql_text, params, many, context, sql=sql, inserts=inserts):
+        def timer(execute, sql_text, params, many, context, sql=sql):
             began = time.perf_counter()
             try:
                 return execute(sql_text, params, many, context)
             finally:
-                key = "sql " + statement(sql_text)
+                key = "worker: sql " + statement(sql_text)
                 sql[key] = sql.get(key, 0) + time.perf_counter() - began
-                if key == "sql insert":
-                    inserts.append((sql_text, params))
 
         began = time.perf_counter()
         with connection.execute_wrapper(timer):
             if attempt == repeats - 1:
                 profiler.enable()
-            events_ingest(rows)
+            inbox_drain()
             profiler.disable()
-        timings["events_ingest total"] = time.perf_counter() - began
+        timings["worker: drain total"] = time.perf_counter() - began
         timings.update(sql)
-        timings["events_ingest python + commit"] = timings["events_ingest total"] - sum(
-            sql.values()
-        )
-        began = time.perf_counter()
-        for sql_text, params in inserts:  # psycopg quotes every value into the SQL text
-            connection.ops.compose_sql(sql_text, params)
-        timings["sql insert, of which psycopg quoting the values"] = time.perf_counter() - began
-        reset()
-        began = time.perf_counter()
-        copy_ingest(rows)
-        timings["prototype: COPY + INSERT ... RETURNING"] = time.perf_counter() - began
+        timings["worker: python + commit"] = timings["worker: drain total"] - sum(sql.values())
         for key, seconds in timings.items():
             samples.setdefault(key, []).append(seconds * 1000)
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
     print(text.getvalue(), file=sys.stderr)
     return {key: round(statistics.median(values), 1) for key, values in samples.items()}
-
-
-def copy_ingest(rows) -> int:
-    """What events_ingest could do instead (not app code): COPY the batch into a temporary table,
-    then one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING replaces the read-back."""
-    from dataclasses import fields
-
-    from django.db import connection, transaction
-    from django.utils import timezone
-    from django_scopes import scopes_disabled
-    from psycopg.types.json import Jsonb
-
-    from messaging.models import EmailEvent
-    from messaging.tracking.ingest import _emails_for, _match_key, events_apply
-    from messaging.tracking.rows import EventRow
-
-    names = ["email_id", "clinic_id", "received_at", "matched_at", "batch"]
-    names += [field.name for field in fields(EventRow)]
-    columns = ", ".join(names)
-    returned = ["id", "email_id", "status", "suppress", "mta_response", "description"]
-    returned.append("reject_reason")
-    with scopes_disabled(), transaction.atomic(), connection.cursor() as cursor:
-        unique = list({(row.esp, row.dedup_key): row for row in rows}.values())
-        matches, batch, now = _emails_for(unique), uuid.uuid4(), timezone.now()
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS incoming_event ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {columns} FROM messaging_emailevent WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY incoming_event ({columns}) FROM STDIN") as copy:
-            for row in unique:
-                match = matches.get(_match_key(row)) or (None, None)
-                values = [*match, now, now if match[0] else None, batch]
-                values += [getattr(row, name) for name in names[5:-1]] + [Jsonb(row.raw)]
-                copy.write_row(values)
-        cursor.execute(
-            f"INSERT INTO messaging_emailevent ({columns}) SELECT {columns} "  # noqa: S608
-            "FROM incoming_event ON CONFLICT (esp, dedup_key) DO NOTHING "
-            f"RETURNING {', '.join(returned)}"
-        )
-        new = [EmailEvent(**dict(zip(returned, found, strict=True))) for found in cursor]
-        events_apply(new)
-    return len(new)
 
 
 # --- main ----------------------------------------------------------------------------------------

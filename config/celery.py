@@ -24,6 +24,7 @@ class ClinicTask(Task):
 app.conf.beat_schedule = {
     "outbox-sweep": {"task": "messaging.tasks.outbox_sweep_task", "schedule": 60.0},
     "appointment-reminders": {"task": "messaging.tasks.reminders_send_task", "schedule": 60.0},
+    "events-drain": {"task": "messaging.tasks.inbox_drain_task", "schedule": 15.0},
     "events-rematch": {"task": "messaging.tasks.events_rematch_task", "schedule": 60.0},
     "stuck-emails": {"task": "messaging.tasks.stuck_emails_flag_task", "schedule": 60.0},
     "esp-removals": {"task": "suppression.tasks.esp_removals_sweep_task", "schedule": 600.0},

@@ -1,6 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from messaging.models import EmailEvent, OutboundEmail
+from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -85,3 +85,28 @@ class EmailEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(ReceivedBatch)
+class ReceivedBatchAdmin(admin.ModelAdmin):
+    """Webhook posts received and not yet applied: normally empty within a second or two. A
+    batch a worker could not apply stays here, with why, until support applies it again."""
+
+    list_display = ["received_at", "esp", "event_count", "failed_at", "error"]
+    list_filter = ["esp", ("failed_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [field.name for field in ReceivedBatch._meta.fields]
+    actions = ["apply_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Apply the selected batches again")
+    def apply_again(self, request, queryset) -> None:
+        from messaging.tasks import inbox_drain_request
+
+        count = queryset.filter(failed_at__isnull=False).update(failed_at=None, error="")
+        inbox_drain_request()
+        self.message_user(request, f"{count} batch(es) queued to be applied again.", messages.INFO)

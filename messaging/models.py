@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartFormRequest
@@ -177,3 +178,24 @@ class EmailEvent(models.Model):
     @property
     def words(self) -> str:
         return self.mta_response or self.description or self.reject_reason
+
+
+class ReceivedBatch(models.Model):
+    """One webhook post's events, verified and parsed, waiting for a worker to store and apply
+    them. Not clinic-owned: the clinic is known only once each event is matched to its email."""
+
+    esp = models.CharField(max_length=20)
+    received_at = models.DateTimeField(default=timezone.now)
+    event_count = models.PositiveIntegerField()
+    # JSON text rather than jsonb: written once and read once, so PostgreSQL need not parse it
+    # while the ESP waits for its answer.
+    payload = models.TextField()
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why a worker could not apply it")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "received batches"
+
+    def __str__(self) -> str:
+        return f"{self.esp}: {self.event_count} event(s) received {self.received_at:%Y-%m-%d %H:%M}"

@@ -1,9 +1,13 @@
+import contextlib
 import logging
 from datetime import timedelta
 
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
+from kombu.exceptions import OperationalError
 
 from config.celery import ClinicTask, app
 from messaging.delivery import email_deliver
@@ -14,7 +18,7 @@ from messaging.selectors import (
     outbox_stuck,
 )
 from messaging.services import SEND_CHUNK, email_flag_stuck, emails_enqueue, reminder_prepare
-from messaging.tracking.ingest import events_rematch
+from messaging.tracking.ingest import events_rematch, inbox_drain
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +106,31 @@ def retention_purge_task() -> int:
     deleted = log_purge(before=cutoff)
     logger.info("Retention removed %d emails and events older than %s", deleted, cutoff)
     return deleted
+
+
+# Set while a drain is queued and not yet started, so a burst of posts queues one drain, not one
+# per post; it expires in case that drain is lost with its broker.
+DRAIN_REQUESTED = "tracking:inbox-drain-requested"
+DRAIN_REQUEST_TTL = 10
+
+
+def inbox_drain_request() -> None:
+    """Asks a worker to apply the received events, unless a drain is already queued and not yet
+    started. With the cache or broker down the batches wait, in the database, for the next
+    request or the beat drain."""
+    try:
+        if not cache.add(DRAIN_REQUESTED, 1, timeout=DRAIN_REQUEST_TTL):
+            return
+        inbox_drain_task.apply_async(retry=False)
+    except (redis.RedisError, OperationalError, OSError) as error:
+        logger.warning("Could not queue the event drain (%s); beat will drain", error)
+        with contextlib.suppress(redis.RedisError):
+            cache.delete(DRAIN_REQUESTED)
+
+
+@app.task
+def inbox_drain_task() -> int:
+    # Cleared before taking batches: a batch received from now on asks for a drain of its own.
+    with contextlib.suppress(redis.RedisError):
+        cache.delete(DRAIN_REQUESTED)
+    return inbox_drain()

@@ -1,5 +1,6 @@
 """ESP tracking webhooks: anymail's views verify and parse, its `tracking` signal carries each
-event, and the whole post is then stored and applied as one batch."""
+event, and the whole post is kept as one ReceivedBatch before the ESP is answered; a worker
+stores and applies it (messaging/tracking/ingest.py, docs/benchmarks.md for why not inline)."""
 
 import logging
 from contextvars import ContextVar
@@ -15,7 +16,8 @@ from botocore.exceptions import ClientError
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
 
-from messaging.tracking.ingest import events_ingest
+from messaging.tasks import inbox_drain_request
+from messaging.tracking.ingest import events_ingest, events_receive
 from messaging.tracking.rows import EventRow, event_row
 
 security_logger = logging.getLogger("django.security.webhooks")
@@ -36,7 +38,7 @@ def tracking_received(sender, event, esp_name: str, **kwargs) -> None:
 
 
 class BatchIngestMixin(AnymailCoreWebhookView):
-    """Verify, parse, dispatch through the signal, then store and apply the batch at once."""
+    """Verify, parse, dispatch through the signal, keep the post's events, ask for a drain."""
 
     def post(self, request, *args, **kwargs):
         try:
@@ -63,7 +65,9 @@ class BatchIngestMixin(AnymailCoreWebhookView):
         identified = [row for row in rows if row.message_id or row.email_id_hint]
         if not identified:
             return self.malformed("no event names a message")
-        return HttpResponse(events_ingest(identified).reason)
+        events_receive(esp=identified[0].esp, rows=identified)
+        inbox_drain_request()
+        return HttpResponse(f"OK ({len(identified)} received)")
 
     def malformed(self, why: str = "not the documented shape") -> HttpResponseBadRequest:
         return HttpResponseBadRequest(f"Malformed {self.esp_name} webhook ({why}): nothing stored")

@@ -1,16 +1,23 @@
-"""Storing and applying ESP events, a whole webhook batch at a time, in a few set-based queries.
+"""Storing and applying ESP events, many webhook posts at a time, in a few set-based queries.
 
-1. match the batch to emails (one query); 2. insert every event, skipping ones already stored
-(one INSERT ... ON CONFLICT DO NOTHING) and read back which were new (one query); 3. raise each
-email to the highest status among its new events (one conditional UPDATE per status level);
-4. apply a permanent failure's consequences, once per email. Repeats and any arrival order end
-in the same state.
+A webhook post is verified and parsed in the request, and its events are kept as one
+ReceivedBatch row (`events_receive`: one INSERT) before the ESP gets its answer. A worker then
+applies the waiting batches together (`inbox_drain`), in one transaction per group:
+1. match the events to emails (one query); 2. insert every event, skipping ones already stored
+(COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING RETURNING the new ones);
+3. raise each email to the highest status among its new events (one conditional UPDATE per
+status level); 4. apply a permanent failure's consequences, once per email; 5. delete the group's
+batches. Repeats and any arrival order end in the same state; a worker killed midway rolls back,
+and the batches wait for the next one.
 """
 
+import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import TypeVar
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery, TextField, Value
@@ -20,13 +27,21 @@ from django_scopes import scopes_disabled
 from psycopg.types.json import Jsonb
 
 from messaging.consequences import email_suppress_consequences
-from messaging.models import EmailEvent, OutboundEmail
+from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.status import STATUS_RANK, EmailStatus
-from messaging.tracking.rows import EventRow
+from messaging.tracking.rows import EventRow, rows_dump, rows_load
+
+logger = logging.getLogger(__name__)
 
 # Statuses whose ESP words explain the email's state: shown as its reason in the log.
 EXPLAINED = (EmailStatus.DEFERRED, EmailStatus.FAILED, EmailStatus.SPAM_REPORT)
 DEADLOCK_RETRIES = 5
+# How much one drain transaction takes on: enough to share the fixed cost of a transaction
+# among many single-event posts, small enough to hold the emails' row locks only briefly.
+DRAIN_EVENTS = 5000
+DRAIN_BATCHES = 500
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,18 +60,122 @@ class IngestResult:
         return "OK (" + ", ".join(parts) + ")"
 
 
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """What applying needs of a newly stored event."""
+
+    id: int
+    email_id: uuid.UUID | None
+    status: str
+    suppress: str
+    mta_response: str
+    description: str
+    reject_reason: str
+
+    @property
+    def words(self) -> str:
+        return self.mta_response or self.description or self.reject_reason
+
+
+def events_receive(*, esp: str, rows: list[EventRow]) -> ReceivedBatch:
+    """Keeps a webhook post's events for a worker to apply: one INSERT, committed before the
+    ESP is answered, so nothing it was told is received can be lost."""
+    return ReceivedBatch.objects.create(esp=esp, event_count=len(rows), payload=rows_dump(rows))
+
+
+def inbox_drain(*, max_events: int = DRAIN_EVENTS) -> int:
+    """Stores and applies every waiting batch, a group at a time; returns how many events.
+    Concurrent drains take different batches (SKIP LOCKED)."""
+    drained = 0
+    while True:
+        taken = _retrying(lambda: _drain_group(max_events))
+        if taken is None:
+            return drained
+        drained += taken
+
+
 def events_ingest(rows: list[EventRow]) -> IngestResult:
-    """Stores a batch of events and applies the new ones. Runs unscoped: the clinic is known
-    only once each event is matched to its email."""
+    """Stores a batch of events and applies the new ones at once."""
+    return _retrying(lambda: _ingest(rows))
+
+
+def _retrying(work: Callable[[], T]) -> T:
+    """Runs `work` in one transaction, unscoped (the clinic is known only once each event is
+    matched to its email), again after a lost race with a concurrent transaction."""
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with scopes_disabled(), transaction.atomic():
-                return _ingest(rows)
-        except OperationalError:  # a lost race with a concurrent batch: wait, then again
+                return work()
+        except OperationalError:  # a deadlock or a serialization failure: wait, then again
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
             time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _drain_group(max_events: int) -> int | None:
+    """One transaction: takes waiting batches up to `max_events` events, applies them, deletes
+    them. None when nothing is waiting."""
+    waiting = list(
+        ReceivedBatch.objects.select_for_update(skip_locked=True)
+        .filter(failed_at__isnull=True)
+        .values_list("id", "event_count")[:DRAIN_BATCHES]
+    )
+    if not waiting:
+        return None
+    chosen, events = [], 0
+    for batch_id, count in waiting:
+        if chosen and events + count > max_events:
+            break
+        chosen.append(batch_id)
+        events += count
+    payloads = ReceivedBatch.objects.filter(pk__in=chosen).values_list("id", "payload")
+    rows = []
+    for batch_id, payload in payloads:
+        rows.extend(_loaded(batch_id, payload))
+    try:
+        with transaction.atomic():
+            _ingest(rows)
+    except OperationalError:
+        raise
+    except Exception as error:  # kept for support rather than retried forever
+        if len(chosen) == 1:
+            _set_aside(chosen[0], error)
+            return 0
+        for batch_id in chosen:  # find the one that cannot be applied, apply the others
+            _retrying(lambda batch_id=batch_id: _drain_one(batch_id))
+        return events
+    ReceivedBatch.objects.filter(pk__in=chosen).delete()
+    return events
+
+
+def _drain_one(batch_id: int) -> None:
+    batch = ReceivedBatch.objects.select_for_update().filter(pk=batch_id).first()
+    if batch is None:
+        return
+    try:
+        with transaction.atomic():
+            _ingest(rows_load(batch.payload))
+    except OperationalError:
+        raise
+    except Exception as error:
+        _set_aside(batch_id, error)
+        return
+    batch.delete()
+
+
+def _loaded(batch_id: int, payload: str) -> list[EventRow]:
+    try:
+        return rows_load(payload)
+    except (ValueError, TypeError, KeyError) as error:
+        _set_aside(batch_id, error)
+        return []
+
+
+def _set_aside(batch_id: int, error: Exception) -> None:
+    """A batch that cannot be applied is kept, with why, for support in admin; the others go on."""
+    logger.error("Received batch %s cannot be applied: %s", batch_id, error)
+    ReceivedBatch.objects.filter(pk=batch_id).update(failed_at=timezone.now(), error=str(error))
 
 
 def _ingest(rows: list[EventRow]) -> IngestResult:
@@ -66,8 +185,7 @@ def _ingest(rows: list[EventRow]) -> IngestResult:
         key=lambda row: (row.esp, row.dedup_key),
     )
     matches = _emails_for(unique)
-    now = timezone.now()
-    new = _store([_event(row, matches.get(_match_key(row)), now) for row in unique])
+    new = _store(unique, matches, timezone.now())
     events_apply(new)
     return IngestResult(len(rows), len(new), sum(1 for event in new if event.email_id is None))
 
@@ -94,55 +212,69 @@ def _emails_for(rows: list[EventRow] | list[EmailEvent]) -> dict[str, tuple[uuid
     return matches
 
 
-def _event(row: EventRow, match, now) -> EmailEvent:
+# Every column of messaging_emailevent that a stored event fills in, in COPY order.
+STORED_COLUMNS = [
+    "clinic_id",
+    "email_id",
+    "esp",
+    "event_type",
+    "status",
+    "suppress",
+    "occurred_at",
+    "received_at",
+    "matched_at",
+    "reject_reason",
+    "description",
+    "mta_response",
+    "click_url",
+    "user_agent",
+    "recipient",
+    "message_id",
+    "email_id_hint",
+    "dedup_key",
+    "raw",
+]
+# What applying needs of each new event (StoredEvent's fields).
+APPLIED_FIELDS = [field.name for field in fields(StoredEvent)]
+
+
+def _record(row: EventRow, match, now) -> tuple:
     email_id, clinic_id = match or (None, None)
-    return EmailEvent(
-        clinic_id=clinic_id,
-        email_id=email_id,
-        esp=row.esp,
-        event_type=row.event_type,
-        status=row.status,
-        suppress=row.suppress,
-        occurred_at=row.occurred_at,
-        received_at=now,
-        matched_at=now if match else None,
-        reject_reason=row.reject_reason,
-        description=row.description,
-        mta_response=row.mta_response,
-        click_url=row.click_url,
-        user_agent=row.user_agent,
-        recipient=row.recipient,
-        message_id=row.message_id,
-        email_id_hint=row.email_id_hint,
-        dedup_key=row.dedup_key,
-        raw=row.raw,
+    return (
+        clinic_id,
+        email_id,
+        row.esp,
+        row.event_type,
+        row.status,
+        row.suppress,
+        row.occurred_at,
+        now,
+        now if match else None,
+        row.reject_reason,
+        row.description,
+        row.mta_response,
+        row.click_url,
+        row.user_agent,
+        row.recipient,
+        row.message_id,
+        row.email_id_hint,
+        row.dedup_key,
+        row.raw,
     )
 
 
-# What events_apply needs of each new event.
-APPLIED_FIELDS = [
-    "id",
-    "email_id",
-    "status",
-    "suppress",
-    "mta_response",
-    "description",
-    "reject_reason",
-]
-
-
-def _store(events: list[EmailEvent]) -> list[EmailEvent]:
+def _store(rows: list[EventRow], matches: dict, now) -> list[StoredEvent]:
     """Inserts the events, skipping any already stored; returns the new ones."""
+    records = [_record(row, matches.get(_match_key(row)), now) for row in rows]
     if connection.vendor == "postgresql":
-        return _store_by_copy(events)
-    return _store_by_orm(events)
+        return _store_by_copy(records)
+    return _store_by_orm(records)
 
 
-def _store_by_copy(events: list[EmailEvent]) -> list[EmailEvent]:
+def _store_by_copy(records: list[tuple]) -> list[StoredEvent]:
     """COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING RETURNING: two or
     three times faster than a bulk INSERT of a thousand rows (docs/benchmarks.md)."""
-    columns = [field.attname for field in EmailEvent._meta.concrete_fields if field.name != "id"]
-    listed = ", ".join(columns)
+    listed = ", ".join(STORED_COLUMNS)
     with connection.cursor() as cursor:
         # Only the model's own column names are formatted into these statements.
         cursor.execute(
@@ -150,36 +282,32 @@ def _store_by_copy(events: list[EmailEvent]) -> list[EmailEvent]:
             f"SELECT {listed} FROM messaging_emailevent WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY incoming_email_event ({listed}) FROM STDIN") as copy:
-            for event in events:
-                copy.write_row([_copy_value(event, column) for column in columns])
+            for record in records:
+                copy.write_row((*record[:-1], Jsonb(record[-1])))
         cursor.execute(
             f"INSERT INTO messaging_emailevent ({listed}) SELECT {listed} "  # noqa: S608
             "FROM incoming_email_event ORDER BY esp, dedup_key "
             f"ON CONFLICT (esp, dedup_key) DO NOTHING RETURNING {', '.join(APPLIED_FIELDS)}"
         )
-        return [EmailEvent(**dict(zip(APPLIED_FIELDS, row, strict=True))) for row in cursor]
+        return [StoredEvent(*row) for row in cursor]
 
 
-def _copy_value(event: EmailEvent, column: str):
-    value = getattr(event, column)
-    return Jsonb(value) if column == "raw" else value
-
-
-def _store_by_orm(events: list[EmailEvent]) -> list[EmailEvent]:
+def _store_by_orm(records: list[tuple]) -> list[StoredEvent]:
     batch = uuid.uuid4()
-    for event in events:
-        event.batch = batch
+    events = [
+        EmailEvent(**dict(zip(STORED_COLUMNS, record, strict=True)), batch=batch)
+        for record in records
+    ]
     EmailEvent.objects.bulk_create(events, ignore_conflicts=True)
-    return list(
-        EmailEvent.objects.filter(
-            esp__in={event.esp for event in events},
-            dedup_key__in=[event.dedup_key for event in events],
-            batch=batch,
-        ).only(*APPLIED_FIELDS)
+    stored = EmailEvent.objects.filter(
+        esp__in={event.esp for event in events},
+        dedup_key__in=[event.dedup_key for event in events],
+        batch=batch,
     )
+    return [StoredEvent(*row) for row in stored.values_list(*APPLIED_FIELDS)]
 
 
-def events_apply(events: list[EmailEvent]) -> None:
+def events_apply(events: list[StoredEvent] | list[EmailEvent]) -> None:
     """Applies newly stored, matched events to their emails: status, then consequences."""
     matched = [event for event in events if event.email_id and event.status]
     _lock_in_order({event.email_id for event in matched})
@@ -206,20 +334,20 @@ def _lock_in_order(email_ids: set[uuid.UUID]) -> None:
         )
 
 
-def _raise_statuses(events: list[EmailEvent]) -> None:
-    best: dict[uuid.UUID, EmailEvent] = {}
+def _raise_statuses(events) -> None:
+    best: dict[uuid.UUID, StoredEvent | EmailEvent] = {}
     for event in events:
         current = best.get(event.email_id)
         if current is None or STATUS_RANK[event.status] > STATUS_RANK[current.status]:
             best[event.email_id] = event
-    by_status: dict[str, list[EmailEvent]] = {}
+    by_status: dict[str, list] = {}
     for event in best.values():
         by_status.setdefault(event.status, []).append(event)
     for status, chosen in by_status.items():
         _raise_to(status, chosen)
 
 
-def _raise_to(status: str, events: list[EmailEvent]) -> None:
+def _raise_to(status: str, events: list) -> None:
     """One conditional UPDATE: an email only ever moves up the ranks."""
     rank = STATUS_RANK[status]
     reason = ""

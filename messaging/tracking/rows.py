@@ -46,6 +46,21 @@ class EventRow:
         return self.mta_response or self.description or self.reject_reason
 
 
+def rows_dump(rows: list[EventRow]) -> str:
+    """The rows as JSON text, to wait in a ReceivedBatch for a worker."""
+    return json.dumps([vars(row) for row in rows], default=str)
+
+
+def rows_load(payload: str) -> list[EventRow]:
+    rows = []
+    for fields in json.loads(payload):
+        occurred_at, hint = fields["occurred_at"], fields["email_id_hint"]
+        fields["occurred_at"] = datetime.fromisoformat(occurred_at) if occurred_at else None
+        fields["email_id_hint"] = uuid.UUID(hint) if hint else None
+        rows.append(EventRow(**fields))
+    return rows
+
+
 def _esp_event_id(esp: str, raw: Any) -> str | None:
     if not isinstance(raw, dict):
         return None

@@ -1,5 +1,6 @@
 """A flood of concurrent Mailgun posts and SendGrid batches, with duplicates and in shuffled
-order, against the app served by gunicorn on loopback: every final status must be exact."""
+order, against the app served by gunicorn on loopback and applied by a Celery worker of two
+processes draining at once: every final status must be exact."""
 
 import json
 import os
@@ -14,9 +15,10 @@ import pytest
 import requests
 from django_scopes import scopes_disabled
 
-from messaging.models import EmailEvent, OutboundEmail
+from config.celery import app
+from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.status import STATUS_RANK, highest_status
-from tests.processes import ROOT, database_url, wait_for
+from tests.processes import ROOT, Worker, database_url, wait_for
 from tests.sending.test_own_smtp import free_port
 from tests.tracking.helpers import SECRET, mailgun_event, mailgun_signed, tracked_email
 
@@ -75,9 +77,27 @@ def gunicorn(transactional_db):
             return False
 
     wait_for(up, timeout=30)
+    app.control.purge()
+    worker = Worker(env, concurrency=2).start()
     yield url
+    worker.stop()
     process.terminate()
     process.wait(timeout=20)
+
+
+def applied(expected: dict) -> dict:
+    """Each email's final status, once the worker has drained every received batch."""
+
+    def drained() -> dict | None:
+        with scopes_disabled():
+            if ReceivedBatch.objects.filter(failed_at__isnull=True).exists():
+                return None
+            found = OutboundEmail.objects.filter(pk__in=expected).values_list("id", "status")
+            return dict(found)
+
+    final = wait_for(drained, timeout=60, interval=0.5)
+    assert not ReceivedBatch.objects.exists(), "a batch was set aside"
+    return final
 
 
 def mailgun_posts(emails, rng) -> tuple[list[bytes], dict]:
@@ -156,8 +176,8 @@ def test_a_concurrent_shuffled_duplicated_flood_ends_exact(cast, gunicorn):
     assert set(codes) == {200}
 
     expected = {**mg_expected, **sg_expected}
+    final = applied(expected)
     with scopes_disabled():
-        final = dict(OutboundEmail.objects.filter(pk__in=expected).values_list("id", "status"))
         stored = EmailEvent.objects.count()
     assert final == expected
     distinct_mailgun = len({json.loads(b)["event-data"]["id"] for b in mg_posts})
@@ -196,7 +216,7 @@ def test_concurrent_big_batches_over_the_same_emails_never_fail(cast, gunicorn):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert set(pool.map(send, bodies)) == {200}
+    final = applied(expected)
     with scopes_disabled():
-        final = dict(OutboundEmail.objects.filter(pk__in=expected).values_list("id", "status"))
         assert EmailEvent.objects.count() == len(events)
     assert final == expected

@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from messaging.models import EmailEvent
+from messaging.models import EmailEvent, ReceivedBatch
 from suppression.models import RemovalRequest
 from tests.tracking.helpers import basic_auth, load
 
@@ -45,7 +45,11 @@ def post(esp: str, body: bytes, *, auth: str | None = None):
 
 def nothing_stored() -> bool:
     with scopes_disabled():
-        return not EmailEvent.objects.exists() and not RemovalRequest.objects.exists()
+        return not (
+            EmailEvent.objects.exists()
+            or ReceivedBatch.objects.exists()
+            or RemovalRequest.objects.exists()
+        )
 
 
 def valid_body(esp: str) -> bytes:

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
 from messaging.status import STATUS_RANK
+from messaging.tracking.ingest import inbox_drain
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esp"
 FIXTURE_EMAIL_ID = uuid.UUID("5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11")
@@ -62,29 +63,34 @@ def tracked_email(
 
 
 def post_json(client, path: str, body, *, auth: str | None = None, **headers):
+    """Posts a webhook, then does the worker's share here: applies what it received."""
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(
+    response = client.post(
         path,
         data=data,
         content_type="application/json",
         HTTP_AUTHORIZATION=auth or basic_auth(),
         **headers,
     )
+    inbox_drain()
+    return response
 
 
 def post_fixture(client, esp: str, name: str, *, auth: str | None = None):
     body = load(esp, name)
     path = f"/anymail/{esp}/tracking/"
-    if esp == "amazon_ses":
-        return client.post(
-            path,
-            data=json.dumps(body),
-            content_type="text/plain; charset=UTF-8",
-            HTTP_AUTHORIZATION=auth or basic_auth(),
-            HTTP_X_AMZ_SNS_MESSAGE_TYPE=body["Type"],
-            HTTP_X_AMZ_SNS_MESSAGE_ID=body["MessageId"],
-        )
-    return post_json(client, path, body, auth=auth)
+    if esp != "amazon_ses":
+        return post_json(client, path, body, auth=auth)
+    response = client.post(
+        path,
+        data=json.dumps(body),
+        content_type="text/plain; charset=UTF-8",
+        HTTP_AUTHORIZATION=auth or basic_auth(),
+        HTTP_X_AMZ_SNS_MESSAGE_TYPE=body["Type"],
+        HTTP_X_AMZ_SNS_MESSAGE_ID=body["MessageId"],
+    )
+    inbox_drain()
+    return response
 
 
 def mailgun_signed(event_data: dict, key: str) -> dict:

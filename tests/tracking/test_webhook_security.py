@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django_scopes import scopes_disabled
 
-from messaging.models import EmailEvent
+from messaging.models import EmailEvent, ReceivedBatch
 from tests.tracking.helpers import (
     basic_auth,
     load,
@@ -31,7 +31,7 @@ FIRST = {
 
 def nothing_stored() -> bool:
     with scopes_disabled():
-        return not EmailEvent.objects.exists()
+        return not EmailEvent.objects.exists() and not ReceivedBatch.objects.exists()
 
 
 @pytest.fixture(autouse=True)

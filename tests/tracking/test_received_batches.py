@@ -1,0 +1,175 @@
+"""A webhook post is kept as one received batch before the ESP is answered; a worker applies the
+waiting batches. Nothing the ESP was told is received can be lost: not with the broker or the
+cache down, not when a batch cannot be applied."""
+
+import json
+from dataclasses import replace
+
+import pytest
+import redis
+from django_scopes import scopes_disabled
+
+from config.celery import app
+from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
+from messaging.tasks import inbox_drain_task
+from messaging.tracking.ingest import events_receive, inbox_drain
+from messaging.tracking.rows import rows_dump, rows_load
+from tests.processes import celery_broker
+from tests.tracking.helpers import basic_auth, load, tracked_email
+
+DRAIN_TASK = "messaging.tasks.inbox_drain_task"
+
+
+def post_delivered(client):
+    """The ESP's post alone, with no worker's share done here."""
+    return client.post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(load("postmark", "delivery")),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic_auth(),
+    )
+
+
+def status_of(email) -> str:
+    with scopes_disabled():
+        return OutboundEmail.objects.get(pk=email.pk).status
+
+
+def queued_drains() -> int:
+    broker = redis.Redis.from_url(app.conf.broker_url)
+    messages = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    return sum(1 for message in messages if message["headers"]["task"] == DRAIN_TASK)
+
+
+@pytest.fixture
+def bob_email(cast):
+    return tracked_email(cast.alice_clinic, cast.bob, esp="postmark", sent_by=cast.alice)
+
+
+def test_a_post_is_kept_as_one_batch_until_a_worker_applies_it(client, bob_email):
+    response = post_delivered(client)
+    assert response.status_code == 200
+    assert response.content == b"OK (1 received)"
+    batch = ReceivedBatch.objects.get()
+    assert (batch.esp, batch.event_count, batch.failed_at) == ("postmark", 1, None)
+    assert status_of(bob_email) == "processed"
+    with scopes_disabled():
+        assert not EmailEvent.objects.exists()
+
+    assert inbox_drain() == 1
+    assert status_of(bob_email) == "delivered"
+    assert not ReceivedBatch.objects.exists()
+
+
+def test_a_burst_of_posts_queues_one_drain_until_it_starts(client, bob_email):
+    app.control.purge()
+    try:
+        for _ in range(3):
+            assert post_delivered(client).status_code == 200
+        assert queued_drains() == 1
+        assert ReceivedBatch.objects.count() == 3
+
+        assert inbox_drain_task.apply().get() == 3  # the queued drain, run here
+        assert status_of(bob_email) == "delivered"
+        with scopes_disabled():
+            assert EmailEvent.objects.count() == 1  # the same event three times
+
+        post_delivered(client)
+        assert queued_drains() == 2  # a post after the drain started asks for another
+    finally:
+        app.control.purge()
+
+
+def test_a_post_asks_a_worker_to_apply_it(client, bob_email, eager_celery):
+    post_delivered(client)
+    assert status_of(bob_email) == "delivered"
+    assert not ReceivedBatch.objects.exists()
+
+
+def test_with_the_broker_down_the_post_is_kept_for_the_beat_drain(client, bob_email, caplog):
+    with celery_broker("redis://127.0.0.1:1/0"):
+        response = post_delivered(client)
+    assert response.status_code == 200
+    assert "beat will drain" in caplog.text
+    assert ReceivedBatch.objects.count() == 1
+    assert status_of(bob_email) == "processed"
+
+    inbox_drain_task.apply()  # the beat schedule's drain
+    assert status_of(bob_email) == "delivered"
+    assert not ReceivedBatch.objects.exists()
+
+
+def test_with_the_cache_down_the_post_is_kept_for_the_beat_drain(client, bob_email, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = post_delivered(client)
+    assert response.status_code == 200
+    assert ReceivedBatch.objects.count() == 1
+    inbox_drain_task.apply()
+    assert status_of(bob_email) == "delivered"
+
+
+def test_the_beat_schedule_drains_regularly():
+    schedule = app.conf.beat_schedule
+    assert schedule["events-drain"]["task"] == DRAIN_TASK
+    assert schedule["events-drain"]["schedule"] <= 60
+
+
+def test_a_batch_that_cannot_be_applied_is_set_aside_and_the_others_applied(cast, bob_email):
+    good = rows_load(rows_dump([]))  # an empty batch is applied too
+    events_receive(esp="postmark", rows=good)
+    ReceivedBatch.objects.create(esp="postmark", event_count=1, payload="not json")
+    row = _delivered_row()
+    too_long = replace(row, event_type="x" * 50, dedup_key="other")  # longer than its column
+    events_receive(esp="postmark", rows=[too_long])
+    events_receive(esp="postmark", rows=[row])
+
+    inbox_drain()
+
+    assert status_of(bob_email) == "delivered"
+    left = list(ReceivedBatch.objects.order_by("id"))
+    assert left[0].payload == "not json"
+    assert len(left) == 2
+    assert all(batch.failed_at and batch.error for batch in left)
+    assert "too long" in left[1].error
+    assert inbox_drain() == 0  # set aside: not tried again and again
+
+
+def test_support_applies_a_set_aside_batch_again(client, cast, bob_email):
+    batch = events_receive(esp="postmark", rows=[_delivered_row()])
+    ReceivedBatch.objects.filter(pk=batch.pk).update(failed_at="2026-11-22T10:00Z", error="x")
+    client.force_login(cast.support)
+    page = client.get("/admin/messaging/receivedbatch/?failed_at__isempty=0")
+    assert page.status_code == 200
+    assert b'<td class="field-error">x</td>' in page.content
+    response = client.post(
+        "/admin/messaging/receivedbatch/",
+        {"action": "apply_again", "_selected_action": [batch.pk]},
+        follow=True,
+    )
+    assert b"1 batch(es) queued to be applied again." in response.content
+    inbox_drain()
+    assert status_of(bob_email) == "delivered"
+    assert not ReceivedBatch.objects.exists()
+
+
+def _delivered_row():
+    from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+    from django.test import RequestFactory
+
+    from messaging.tracking.rows import event_row
+
+    request = RequestFactory().post(
+        "/", json.dumps(load("postmark", "delivery")), content_type="application/json"
+    )
+    [event] = PostmarkTrackingWebhookView().parse_events(request)
+    return event_row("Postmark", event)
+
+
+def test_rows_come_back_from_their_batch_as_they_went_in():
+    row = _delivered_row()
+    assert rows_load(rows_dump([row])) == [row]
