@@ -36,6 +36,7 @@ def bench_env(**overrides: str) -> dict[str, str]:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production"),
         "DEBUG": "false",
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
         "MAILGUN_API_KEY": "bench-key",
         "MAILGUN_SENDER_DOMAIN": "mail.clinicmail.test",
         "MAILGUN_WEBHOOK_SIGNING_KEY": "bench-signing-key",

@@ -1,23 +1,28 @@
-"""Tracking-webhook ingestion: the app's batch ingest ("ours") against a receiver written the
-obvious way ("naive": bench/naive_receiver.py, per event one lookup, one INSERT, one UPDATE) and a
-view that only answers "ok" ("trivial"), each served by gunicorn (4 sync workers) on one scratch
-PostgreSQL database that is reset between runs. About 6 minutes; stops its servers by itself.
+"""Tracking-webhook ingestion: the app ("ours": the request keeps the post as a received batch, a
+Celery worker of 2 processes applies the waiting batches) against a receiver written the obvious
+way ("naive": bench/naive_receiver.py, per event one lookup, one INSERT, one UPDATE, in the
+request) and a view that only answers "ok" ("trivial"), each served by gunicorn (4 sync workers)
+on one scratch PostgreSQL database that is reset between runs. About 6 minutes; stops its
+servers and the worker by itself.
 
     apt-get install -y wrk
     .venv/bin/python bench/webhook_ingest.py > webhook_ingest.json
 
 1. Mailgun: --posts distinct signed single-event posts (delivered/opened/clicked/failed
    temporary, one email each) cycled by wrk (bench/wrk/post_bodies.lua) at --connections for
-   --duration seconds. The trivial view, and a prototype that only verifies and queues the body
-   in Redis (bench/naive_urls.py), get the same posts.
+   --duration seconds: posts answered per second, then how long the worker needed after the
+   last answer to apply everything ("drain_lag_s") and the rate of applied events over the
+   whole ("applied_per_s"). The trivial view, and a prototype that only verifies and queues
+   the body in Redis (bench/naive_urls.py), get the same posts.
 2. SendGrid: --batches posts of --batch-size events (4 events per email dealt at random over the
    batches, 8 repeats inside each batch; no hard bounces) from Python threads, at concurrency 1
-   and each --batch-concurrency.
+   and each --batch-concurrency: time to answer each post (p50, p99), and events applied per
+   second from the first post until the worker has applied the last ("events_per_s").
 3. After each run: events stored == distinct events sent, none unmatched, every email at the
    highest status among its events, no 5xx; then one batch posted twice in a row, and another
    twice at once, must answer 200 and store each event once.
-4. In process: where the time of one 1,000-event batch goes (parse, rows, each SQL statement,
-   Python), and the same batch stored by a COPY-based prototype (`copy_ingest`, not app code).
+4. In process: where the time of one 1,000-event batch goes, in the request (parse, rows,
+   keeping the batch) and in the worker (each SQL statement, and the Python around them).
 """
 
 import argparse
@@ -64,6 +69,7 @@ SENDGRID_KINDS = {
 REPEATS_PER_BATCH = 8
 SENDGRID_PATH = "/anymail/sendgrid/tracking/"
 GUNICORN = ["-w", "4", "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]
+WORKER = ["--concurrency", "2", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
 
 
 def fixture(esp: str, name: str):
@@ -173,12 +179,14 @@ def reset() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE messaging_emailevent")
+        cursor.execute("TRUNCATE messaging_emailevent, messaging_receivedbatch")
         cursor.execute(
             "UPDATE messaging_outboundemail SET status = 'processed', status_rank = 10, "
             "reason = '' WHERE status <> 'processed'"
         )
-        cursor.execute("VACUUM ANALYZE messaging_emailevent, messaging_outboundemail")
+        cursor.execute(
+            "VACUUM ANALYZE messaging_emailevent, messaging_outboundemail, messaging_receivedbatch"
+        )
         cursor.execute("CHECKPOINT")  # no writes of the last run left to flush during the next
 
 
@@ -204,6 +212,19 @@ def check(events_sent: int, expected: dict[str, dict]) -> list[str]:
     return problems
 
 
+def drain_lag(timeout: float = 300) -> float:
+    """Seconds until the worker has applied every received batch (none for the naive server,
+    which applies in the request)."""
+    from messaging.models import ReceivedBatch
+
+    began = time.perf_counter()
+    while ReceivedBatch.objects.filter(failed_at__isnull=True).exists():
+        if time.perf_counter() - began > timeout:
+            raise RuntimeError("the worker did not drain the received batches")
+        time.sleep(0.02)
+    return time.perf_counter() - began
+
+
 # --- load ----------------------------------------------------------------------------------------
 
 
@@ -217,6 +238,7 @@ def run_wrk(url: str, bodies_file: Path, auth: str, args) -> dict:
     result = json.loads(next(line for line in out.splitlines() if line.startswith("WRK_JSON "))[9:])
     seconds = result["duration_us"] / 1e6
     return {
+        "seconds": seconds,
         "per_s": round(result["responses"] / seconds),
         "p50_ms": round(result["p50_us"] / 1000, 1),
         "p99_ms": round(result["p99_us"] / 1000, 1),
@@ -262,6 +284,9 @@ def mailgun_run(base: str, data: dict, args) -> dict:
         for index in range(thread_id, len(statuses), args.wrk_threads)[:count]
     }
     time.sleep(1)  # requests written before wrk stopped are still being answered
+    lag = drain_lag() + 1
+    run["drain_lag_s"] = round(lag, 2)
+    run["applied_per_s"] = round(len(sent) / (run.pop("seconds") + lag))
     expected = {data["mailgun_emails"][index]: statuses[index] for index in sent}
     return run | {"problems": check(len(sent), {"mailgun": expected})}
 
@@ -269,8 +294,10 @@ def mailgun_run(base: str, data: dict, args) -> dict:
 def batches_run(base: str, data: dict, args, concurrency: int) -> dict:
     reset()
     run = post_all(f"{base}{SENDGRID_PATH}", data["batches"], data["auth"], concurrency)
+    run["drain_lag_s"] = round(drain_lag(), 2)
     events, expected = expected_of(data["batches"])
-    run["events_per_s"] = round(events / run["wall_s"])
+    run["answered_per_s"] = round(events / run["wall_s"])
+    run["events_per_s"] = round(events / (run["wall_s"] + run["drain_lag_s"]))
     return run | {"problems": check(events, {"sendgrid": expected})}
 
 
@@ -280,6 +307,7 @@ def duplicates_run(base: str, data: dict, args) -> dict:
     reset()
     posts = [post_all(url, data["batches"][:1], data["auth"], 1) for _ in range(2)]
     posts.append(post_all(url, data["spare"] * 2, data["auth"], 2))
+    drain_lag()
     events, expected = expected_of(data["batches"][:1] + data["spare"])
     return {
         "statuses": sorted({status for post in posts for status in post["statuses"]}),
@@ -303,6 +331,9 @@ def bench(env: dict, data: dict, args) -> dict:
             env_server = {**env, "DJANGO_SETTINGS_MODULE": module}
             servers.append(start([PYTHON, "-m", "gunicorn", *command], env_server))
             wait_up(bases[name], servers[-1])
+        redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()  # the bench's own database
+        worker = [PYTHON, "-m", "celery", "-A", "config", "worker", *WORKER]
+        servers.append(start(worker, env, stdout=subprocess.DEVNULL))
         naive, posts = bases["naive"], data["mailgun_file"]
         reset()
         results["trivial"] = run_wrk(f"{naive}/trivial/", posts, data["auth"], args)

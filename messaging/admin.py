@@ -105,8 +105,8 @@ class ReceivedBatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Apply the selected batches again")
     def apply_again(self, request, queryset) -> None:
-        from messaging.tasks import inbox_drain_request
+        from messaging.tasks import drain_requests
 
         count = queryset.filter(failed_at__isnull=False).update(failed_at=None, error="")
-        inbox_drain_request()
+        drain_requests.request()
         self.message_user(request, f"{count} batch(es) queued to be applied again.", messages.INFO)

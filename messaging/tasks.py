@@ -1,10 +1,8 @@
-import contextlib
 import logging
+import time
 from datetime import timedelta
 
-import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from kombu.exceptions import OperationalError
@@ -108,29 +106,38 @@ def retention_purge_task() -> int:
     return deleted
 
 
-# Set while a drain is queued and not yet started, so a burst of posts queues one drain, not one
-# per post; it expires in case that drain is lost with its broker.
-DRAIN_REQUESTED = "tracking:inbox-drain-requested"
-DRAIN_REQUEST_TTL = 10
+class DrainRequests:
+    """Asks a worker to apply the received events, at most once per DELAY from each process.
+    A requested drain waits DELAY before it starts, so that it finds many posts to apply at
+    once; until then, this process knows it will see every batch committed meanwhile, and asks
+    neither the broker nor anything else. With the broker down the batches wait, in the
+    database, for a later request or the beat drain."""
 
+    DELAY = 0.5
+    # Room for the worker's clock running ahead of this one.
+    CLOCK_MARGIN = 0.1
 
-def inbox_drain_request() -> None:
-    """Asks a worker to apply the received events, unless a drain is already queued and not yet
-    started. With the cache or broker down the batches wait, in the database, for the next
-    request or the beat drain."""
-    try:
-        if not cache.add(DRAIN_REQUESTED, 1, timeout=DRAIN_REQUEST_TTL):
+    def __init__(self) -> None:
+        self.covered_until = 0.0
+
+    def request(self) -> None:
+        now = time.monotonic()
+        if now < self.covered_until:
             return
-        inbox_drain_task.apply_async(retry=False)
-    except (redis.RedisError, OperationalError, OSError) as error:
-        logger.warning("Could not queue the event drain (%s); beat will drain", error)
-        with contextlib.suppress(redis.RedisError):
-            cache.delete(DRAIN_REQUESTED)
+        try:
+            inbox_drain_task.apply_async(countdown=self.DELAY, retry=False)
+        except (OperationalError, OSError) as error:
+            logger.warning("Could not queue the event drain (%s); beat will drain", error)
+            return
+        self.covered_until = now + self.DELAY - self.CLOCK_MARGIN
+
+    def forget(self) -> None:
+        self.covered_until = 0.0
+
+
+drain_requests = DrainRequests()
 
 
 @app.task
 def inbox_drain_task() -> int:
-    # Cleared before taking batches: a batch received from now on asks for a drain of its own.
-    with contextlib.suppress(redis.RedisError):
-        cache.delete(DRAIN_REQUESTED)
     return inbox_drain()

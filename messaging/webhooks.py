@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
 
-from messaging.tasks import inbox_drain_request
+from messaging.tasks import drain_requests
 from messaging.tracking.ingest import events_ingest, events_receive
 from messaging.tracking.rows import EventRow, event_row
 
@@ -66,7 +66,7 @@ class BatchIngestMixin(AnymailCoreWebhookView):
         if not identified:
             return self.malformed("no event names a message")
         events_receive(esp=identified[0].esp, rows=identified)
-        inbox_drain_request()
+        drain_requests.request()
         return HttpResponse(f"OK ({len(identified)} received)")
 
     def malformed(self, why: str = "not the documented shape") -> HttpResponseBadRequest:

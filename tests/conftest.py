@@ -26,11 +26,9 @@ def login_throttling_off(settings):
 def no_drain_requested_before():
     """A drain requested by an earlier test, on a broker no worker reads, must not stand in for
     the drains this test's posts request."""
-    from django.core.cache import cache
+    from messaging.tasks import drain_requests
 
-    from messaging.tasks import DRAIN_REQUESTED
-
-    cache.delete(DRAIN_REQUESTED)
+    drain_requests.forget()
 
 
 @pytest.fixture

@@ -77,21 +77,30 @@ class StoredEvent:
         return self.mta_response or self.description or self.reject_reason
 
 
-def events_receive(*, esp: str, rows: list[EventRow]) -> ReceivedBatch:
+def events_receive(*, esp: str, rows: list[EventRow]) -> int:
     """Keeps a webhook post's events for a worker to apply: one INSERT, committed before the
-    ESP is answered, so nothing it was told is received can be lost."""
-    return ReceivedBatch.objects.create(esp=esp, event_count=len(rows), payload=rows_dump(rows))
+    ESP is answered, so nothing it was told is received can be lost. Returns the batch's id."""
+    # Written as SQL: the ORM's save() cost a third of a single-event post's time
+    # (docs/benchmarks.md).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, error) "
+            "VALUES (%s, %s, %s, %s, '') RETURNING id",
+            [esp, timezone.now(), len(rows), rows_dump(rows)],
+        )
+        return cursor.fetchone()[0]
 
 
 def inbox_drain(*, max_events: int = DRAIN_EVENTS) -> int:
-    """Stores and applies every waiting batch, a group at a time; returns how many events.
-    Concurrent drains take different batches (SKIP LOCKED)."""
-    drained = 0
-    while True:
-        taken = _retrying(lambda: _drain_group(max_events))
-        if taken is None:
-            return drained
-        drained += taken
+    """Stores and applies the batches waiting now, a group at a time; returns how many events.
+    Batches that arrive meanwhile are left to the drain they ask for, so that under a steady
+    flow each drain takes one large group rather than many small ones. Concurrent drains take
+    different batches (SKIP LOCKED)."""
+    drained, more = 0, True
+    while more:
+        drained_now, more = _retrying(lambda: _drain_group(max_events))
+        drained += drained_now
+    return drained
 
 
 def events_ingest(rows: list[EventRow]) -> IngestResult:
@@ -113,16 +122,16 @@ def _retrying(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _drain_group(max_events: int) -> int | None:
+def _drain_group(max_events: int) -> tuple[int, bool]:
     """One transaction: takes waiting batches up to `max_events` events, applies them, deletes
-    them. None when nothing is waiting."""
+    them. Returns how many events, and whether more were waiting than one group takes."""
     waiting = list(
         ReceivedBatch.objects.select_for_update(skip_locked=True)
         .filter(failed_at__isnull=True)
         .values_list("id", "event_count")[:DRAIN_BATCHES]
     )
     if not waiting:
-        return None
+        return 0, False
     chosen, events = [], 0
     for batch_id, count in waiting:
         if chosen and events + count > max_events:
@@ -133,6 +142,7 @@ def _drain_group(max_events: int) -> int | None:
     rows = []
     for batch_id, payload in payloads:
         rows.extend(_loaded(batch_id, payload))
+    more = len(chosen) < len(waiting) or len(waiting) == DRAIN_BATCHES
     try:
         with transaction.atomic():
             _ingest(rows)
@@ -141,12 +151,12 @@ def _drain_group(max_events: int) -> int | None:
     except Exception as error:  # kept for support rather than retried forever
         if len(chosen) == 1:
             _set_aside(chosen[0], error)
-            return 0
+            return 0, more
         for batch_id in chosen:  # find the one that cannot be applied, apply the others
             _retrying(lambda batch_id=batch_id: _drain_one(batch_id))
-        return events
+        return events, more
     ReceivedBatch.objects.filter(pk__in=chosen).delete()
-    return events
+    return events, more
 
 
 def _drain_one(batch_id: int) -> None:
