@@ -17,7 +17,7 @@ from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
 
 from messaging.tasks import drain_requests
-from messaging.tracking.ingest import events_ingest, events_receive
+from messaging.tracking.ingest import events_receive
 from messaging.tracking.rows import EventRow, event_row
 
 security_logger = logging.getLogger("django.security.webhooks")
@@ -29,12 +29,15 @@ MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 @receiver(tracking, dispatch_uid="messaging.tracking_received")
 def tracking_received(sender, event, esp_name: str, **kwargs) -> None:
-    batch = _batch.get()
     row = event_row(esp_name, event)
-    if batch is None:
-        events_ingest([row])
-    else:
+    batch = _batch.get()
+    if batch is not None:
         batch.append(row)
+        return
+    # Sent by one of anymail's own views (an ESP without a view of ours): kept and applied the
+    # same way, one event at a time.
+    events_receive(esp=row.esp, rows=[row])
+    drain_requests.request()
 
 
 class BatchIngestMixin(AnymailCoreWebhookView):

@@ -44,22 +44,6 @@ DRAIN_BATCHES = 500
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    received: int
-    stored: int
-    unmatched: int
-
-    @property
-    def reason(self) -> str:
-        parts = [f"{self.stored} stored"]
-        if self.received > self.stored:
-            parts.append(f"{self.received - self.stored} duplicate(s) ignored")
-        if self.unmatched:
-            parts.append(f"{self.unmatched} not matched to an email yet, kept")
-        return "OK (" + ", ".join(parts) + ")"
-
-
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     """What applying needs of a newly stored event."""
@@ -103,11 +87,6 @@ def inbox_drain(*, max_events: int = DRAIN_EVENTS) -> int:
     return drained
 
 
-def events_ingest(rows: list[EventRow]) -> IngestResult:
-    """Stores a batch of events and applies the new ones at once."""
-    return _retrying(lambda: _ingest(rows))
-
-
 def _retrying(work: Callable[[], T]) -> T:
     """Runs `work` in one transaction, unscoped (the clinic is known only once each event is
     matched to its email), again after a lost race with a concurrent transaction."""
@@ -139,9 +118,12 @@ def _drain_group(max_events: int) -> tuple[int, bool]:
         chosen.append(batch_id)
         events += count
     payloads = ReceivedBatch.objects.filter(pk__in=chosen).values_list("id", "payload")
-    rows = []
+    rows, loaded = [], []
     for batch_id, payload in payloads:
-        rows.extend(_loaded(batch_id, payload))
+        batch_rows = _loaded(batch_id, payload)
+        if batch_rows is not None:  # else set aside, and kept
+            rows.extend(batch_rows)
+            loaded.append(batch_id)
     more = len(chosen) < len(waiting) or len(waiting) == DRAIN_BATCHES
     try:
         with transaction.atomic():
@@ -149,13 +131,13 @@ def _drain_group(max_events: int) -> tuple[int, bool]:
     except OperationalError:
         raise
     except Exception as error:  # kept for support rather than retried forever
-        if len(chosen) == 1:
-            _set_aside(chosen[0], error)
+        if len(loaded) == 1:
+            _set_aside(loaded[0], error)
             return 0, more
-        for batch_id in chosen:  # find the one that cannot be applied, apply the others
+        for batch_id in loaded:  # find the one that cannot be applied, apply the others
             _retrying(lambda batch_id=batch_id: _drain_one(batch_id))
         return events, more
-    ReceivedBatch.objects.filter(pk__in=chosen).delete()
+    ReceivedBatch.objects.filter(pk__in=loaded).delete()
     return events, more
 
 
@@ -174,12 +156,12 @@ def _drain_one(batch_id: int) -> None:
     batch.delete()
 
 
-def _loaded(batch_id: int, payload: str) -> list[EventRow]:
+def _loaded(batch_id: int, payload: str) -> list[EventRow] | None:
     try:
         return rows_load(payload)
     except (ValueError, TypeError, KeyError) as error:
         _set_aside(batch_id, error)
-        return []
+        return None
 
 
 def _set_aside(batch_id: int, error: Exception) -> None:
@@ -188,16 +170,14 @@ def _set_aside(batch_id: int, error: Exception) -> None:
     ReceivedBatch.objects.filter(pk=batch_id).update(failed_at=timezone.now(), error=str(error))
 
 
-def _ingest(rows: list[EventRow]) -> IngestResult:
+def _ingest(rows: list[EventRow]) -> None:
     # In key order, so two batches carrying the same events wait for each other, never in a ring.
     unique = sorted(
         {(row.esp, row.dedup_key): row for row in rows}.values(),
         key=lambda row: (row.esp, row.dedup_key),
     )
     matches = _emails_for(unique)
-    new = _store(unique, matches, timezone.now())
-    events_apply(new)
-    return IngestResult(len(rows), len(new), sum(1 for event in new if event.email_id is None))
+    events_apply(_store(unique, matches, timezone.now()))
 
 
 def _match_key(row: EventRow | EmailEvent) -> str:

@@ -167,3 +167,30 @@ def _delivered_row():
 def test_rows_come_back_from_their_batch_as_they_went_in():
     row = _delivered_row()
     assert rows_load(rows_dump([row])) == [row]
+
+
+def test_a_batch_that_cannot_be_read_stays_set_aside_when_the_rest_applies(cast, bob_email):
+    ReceivedBatch.objects.create(esp="postmark", event_count=1, payload="not json")
+    events_receive(esp="postmark", rows=[_delivered_row()])
+
+    assert inbox_drain() == 2  # both taken; one of them set aside
+    assert status_of(bob_email) == "delivered"
+    left = ReceivedBatch.objects.get()
+    assert (left.payload, left.failed_at is not None) == ("not json", True)
+
+
+def test_an_event_from_one_of_anymails_own_views_is_kept_the_same_way(cast, bob_email):
+    from anymail.signals import tracking
+    from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+    from django.test import RequestFactory
+
+    request = RequestFactory().post(
+        "/", json.dumps(load("postmark", "delivery")), content_type="application/json"
+    )
+    [event] = PostmarkTrackingWebhookView().parse_events(request)
+    tracking.send(sender=PostmarkTrackingWebhookView, event=event, esp_name="Postmark")
+
+    assert ReceivedBatch.objects.get().event_count == 1
+    assert status_of(bob_email) == "processed"
+    inbox_drain()
+    assert status_of(bob_email) == "delivered"
