@@ -3,12 +3,12 @@
 A webhook post is verified and parsed in the request, and its events are kept as one
 ReceivedBatch row (`events_receive`: one INSERT) before the ESP gets its answer. A worker then
 applies the waiting batches together (`inbox_drain`), in one transaction per group:
-1. match the events to emails (one query); 2. insert every event, skipping ones already stored
-(COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING RETURNING the new ones);
-3. raise each email to the highest status among its new events (one conditional UPDATE per
-status level); 4. apply a permanent failure's consequences, once per email; 5. delete the group's
-batches. Repeats and any arrival order end in the same state; a worker killed midway rolls back,
-and the batches wait for the next one.
+1. store every event, skipping ones already stored, each matched to its email: one INSERT ...
+SELECT ... ON CONFLICT DO NOTHING RETURNING the new ones, which PostgreSQL reads straight from
+the batches' JSON; 2. lock their emails in id order; 3. raise each email to the highest status
+among its new events (one conditional UPDATE per status level); 4. apply a permanent failure's
+consequences, once per email; 5. delete the group's batches. Repeats and any arrival order end
+in the same state; a worker killed midway rolls back, and the batches wait for the next one.
 """
 
 import logging
@@ -16,15 +16,16 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django_scopes import scopes_disabled
-from psycopg.types.json import Jsonb
 
 from messaging.consequences import email_suppress_consequences
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
@@ -40,6 +41,8 @@ DEADLOCK_RETRIES = 5
 # among many single-event posts, small enough to hold the emails' row locks only briefly.
 DRAIN_EVENTS = 5000
 DRAIN_BATCHES = 500
+# The PostgreSQL advisory lock that lets one drain run at a time: a key of this app's own.
+DRAIN_LOCK = 0x636C6D61
 
 T = TypeVar("T")
 
@@ -75,16 +78,76 @@ def events_receive(*, esp: str, rows: list[EventRow]) -> int:
         return cursor.fetchone()[0]
 
 
-def inbox_drain(*, max_events: int = DRAIN_EVENTS) -> int:
-    """Stores and applies the batches waiting now, a group at a time; returns how many events.
-    Batches that arrive meanwhile are left to the drain they ask for, so that under a steady
-    flow each drain takes one large group rather than many small ones. Concurrent drains take
-    different batches (SKIP LOCKED)."""
-    drained, more = 0, True
-    while more:
-        drained_now, more = _retrying(lambda: _drain_group(max_events))
-        drained += drained_now
-    return drained
+def inbox_drain(
+    *, max_events: int = DRAIN_EVENTS, pause: float = 0.0, budget: float | None = None
+) -> int:
+    """Stores and applies the waiting batches, a group at a time, until none is left; returns
+    how many events. One drain runs at a time: a drain that finds another running returns at
+    once, leaving the batches to it. After a group smaller than a full one, waits `pause`
+    seconds, so that single-event posts gather into fewer, larger groups. After `budget` seconds
+    it stops and asks for a fresh drain to go on."""
+    began, drained = time.monotonic(), 0
+    while True:
+        with _drain_lock() as held:
+            if not held:
+                return drained
+            while True:
+                count, more = _retrying(lambda: _drain_group(max_events))
+                drained += count
+                if not count and not more:
+                    break
+                if budget is not None and time.monotonic() - began > budget:
+                    break
+                if not more and pause:
+                    time.sleep(pause)
+        if budget is not None and time.monotonic() - began > budget:
+            _drain_later()
+            return drained
+        # A batch committed while the lock was held may have had its own drain turned away.
+        if not _takeable():
+            return drained
+
+
+@contextmanager
+def _drain_lock():
+    """Whether this drain may run: a PostgreSQL advisory lock, let go on return or with the
+    connection. A second drain at once would compete with the first for the same emails' row
+    locks and for the cores that answer the ESPs, and apply nothing sooner
+    (docs/benchmarks.md)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [DRAIN_LOCK])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            _drain_unlock()
+
+
+def _drain_unlock() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [DRAIN_LOCK])
+    except DatabaseError:  # the connection is gone, and the lock with it
+        logger.warning("The event drain's connection was lost; its lock went with it")
+
+
+def _takeable() -> bool:
+    with transaction.atomic():
+        waiting = ReceivedBatch.objects.select_for_update(skip_locked=True).filter(
+            failed_at__isnull=True
+        )
+        return bool(waiting.values_list("id")[:1])
+
+
+def _drain_later() -> None:
+    from messaging.tasks import drain_requests
+
+    drain_requests.forget()
+    drain_requests.request()
 
 
 def _retrying(work: Callable[[], T]) -> T:
@@ -117,27 +180,20 @@ def _drain_group(max_events: int) -> tuple[int, bool]:
             break
         chosen.append(batch_id)
         events += count
-    payloads = ReceivedBatch.objects.filter(pk__in=chosen).values_list("id", "payload")
-    rows, loaded = [], []
-    for batch_id, payload in payloads:
-        batch_rows = _loaded(batch_id, payload)
-        if batch_rows is not None:  # else set aside, and kept
-            rows.extend(batch_rows)
-            loaded.append(batch_id)
     more = len(chosen) < len(waiting) or len(waiting) == DRAIN_BATCHES
     try:
         with transaction.atomic():
-            _ingest(rows)
+            events_apply(_store(chosen))
     except OperationalError:
         raise
     except Exception as error:  # kept for support rather than retried forever
-        if len(loaded) == 1:
-            _set_aside(loaded[0], error)
+        if len(chosen) == 1:
+            _set_aside(chosen[0], error)
             return 0, more
-        for batch_id in loaded:  # find the one that cannot be applied, apply the others
+        for batch_id in chosen:  # find the one that cannot be applied, apply the others
             _retrying(lambda batch_id=batch_id: _drain_one(batch_id))
         return events, more
-    ReceivedBatch.objects.filter(pk__in=loaded).delete()
+    ReceivedBatch.objects.filter(pk__in=chosen).delete()
     return events, more
 
 
@@ -147,7 +203,7 @@ def _drain_one(batch_id: int) -> None:
         return
     try:
         with transaction.atomic():
-            _ingest(rows_load(batch.payload))
+            events_apply(_store([batch_id]))
     except OperationalError:
         raise
     except Exception as error:
@@ -156,28 +212,10 @@ def _drain_one(batch_id: int) -> None:
     batch.delete()
 
 
-def _loaded(batch_id: int, payload: str) -> list[EventRow] | None:
-    try:
-        return rows_load(payload)
-    except (ValueError, TypeError, KeyError) as error:
-        _set_aside(batch_id, error)
-        return None
-
-
 def _set_aside(batch_id: int, error: Exception) -> None:
     """A batch that cannot be applied is kept, with why, for support in admin; the others go on."""
     logger.error("Received batch %s cannot be applied: %s", batch_id, error)
     ReceivedBatch.objects.filter(pk=batch_id).update(failed_at=timezone.now(), error=str(error))
-
-
-def _ingest(rows: list[EventRow]) -> None:
-    # In key order, so two batches carrying the same events wait for each other, never in a ring.
-    unique = sorted(
-        {(row.esp, row.dedup_key): row for row in rows}.values(),
-        key=lambda row: (row.esp, row.dedup_key),
-    )
-    matches = _emails_for(unique)
-    events_apply(_store(unique, matches, timezone.now()))
 
 
 def _match_key(row: EventRow | EmailEvent) -> str:
@@ -202,7 +240,7 @@ def _emails_for(rows: list[EventRow] | list[EmailEvent]) -> dict[str, tuple[uuid
     return matches
 
 
-# Every column of messaging_emailevent that a stored event fills in, in COPY order.
+# Every column of messaging_emailevent that a stored event fills in.
 STORED_COLUMNS = [
     "clinic_id",
     "email_id",
@@ -228,71 +266,91 @@ STORED_COLUMNS = [
 APPLIED_FIELDS = [field.name for field in fields(StoredEvent)]
 
 
-def _record(row: EventRow, match, now) -> tuple:
-    email_id, clinic_id = match or (None, None)
-    return (
-        clinic_id,
-        email_id,
-        row.esp,
-        row.event_type,
-        row.status,
-        row.suppress,
-        row.occurred_at,
-        now,
-        now if match else None,
-        row.reject_reason,
-        row.description,
-        row.mta_response,
-        row.click_url,
-        row.user_agent,
-        row.recipient,
-        row.message_id,
-        row.email_id_hint,
-        row.dedup_key,
-        row.raw,
-    )
-
-
-def _store(rows: list[EventRow], matches: dict, now) -> list[StoredEvent]:
-    """Inserts the events, skipping any already stored; returns the new ones."""
-    records = [_record(row, matches.get(_match_key(row)), now) for row in rows]
+def _store(batch_ids: list[int]) -> list[StoredEvent]:
+    """Stores the events of these received batches, skipping any already stored, each matched to
+    its email where it is known; returns the new ones."""
     if connection.vendor == "postgresql":
-        return _store_by_copy(records)
-    return _store_by_orm(records)
+        return _store_in_database(batch_ids)
+    return _store_by_orm(batch_ids)
 
 
-def _store_by_copy(records: list[tuple]) -> list[StoredEvent]:
-    """COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING RETURNING: two or
-    three times faster than a bulk INSERT of a thousand rows (docs/benchmarks.md)."""
-    listed = ", ".join(STORED_COLUMNS)
+# The received batches' JSON as PostgreSQL reads it: one record per EventRow.
+_ROW_TYPES = {"occurred_at": "timestamptz", "email_id_hint": "uuid", "raw": "jsonb"}
+_RECORD = ", ".join(f"{row.name} {_ROW_TYPES.get(row.name, 'text')}" for row in fields(EventRow))
+# What each stored column is made of, where it is not the event's own field of that name.
+_MADE_OF = {
+    "clinic_id": "email.clinic_id",
+    "email_id": "email.id",
+    "received_at": "incoming.received_at",
+    "matched_at": "CASE WHEN email.id IS NULL THEN NULL ELSE %s END",
+    "raw": "COALESCE(incoming.raw, 'null')",
+}
+# One statement: the batches' JSON is read by PostgreSQL itself, repeats are dropped (within the
+# batches by DISTINCT ON, against stored events by ON CONFLICT), each event is matched to its
+# email by the email_id in its metadata, else by the ESP's message id, and the new ones are
+# returned. Rows go in key order, so two drains carrying the same events wait for each other,
+# never in a ring.
+_STORE_RECEIVED = f"""
+    WITH incoming AS (
+        SELECT DISTINCT ON (event.esp, event.dedup_key) event.*, batch.received_at
+        FROM messaging_receivedbatch batch,
+            jsonb_to_recordset(batch.payload::jsonb) AS event({_RECORD})
+        WHERE batch.id = ANY(%s)
+        ORDER BY event.esp, event.dedup_key, batch.id
+    )
+    INSERT INTO messaging_emailevent ({", ".join(STORED_COLUMNS)})
+    SELECT {", ".join(_MADE_OF.get(name, f"incoming.{name}") for name in STORED_COLUMNS)}
+    FROM incoming
+    LEFT JOIN LATERAL (
+        SELECT id, clinic_id FROM messaging_outboundemail WHERE id = incoming.email_id_hint
+        UNION ALL
+        SELECT id, clinic_id FROM messaging_outboundemail
+        WHERE incoming.email_id_hint IS NULL AND incoming.message_id <> ''
+            AND esp_message_id = incoming.message_id
+        LIMIT 1
+    ) email ON TRUE
+    ORDER BY incoming.esp, incoming.dedup_key
+    ON CONFLICT (esp, dedup_key) DO NOTHING
+    RETURNING {", ".join(APPLIED_FIELDS)}
+"""  # noqa: S608 (only the model's own column names are formatted in)
+
+
+def _store_in_database(batch_ids: list[int]) -> list[StoredEvent]:
+    """PostgreSQL stores the events straight from the batches' JSON: none of it goes through
+    Python, which made the drain about twice as fast as COPYing rows (docs/benchmarks.md)."""
     with connection.cursor() as cursor:
-        # Only the model's own column names are formatted into these statements.
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS incoming_email_event ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {listed} FROM messaging_emailevent WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY incoming_email_event ({listed}) FROM STDIN") as copy:
-            for record in records:
-                copy.write_row((*record[:-1], Jsonb(record[-1])))
-        cursor.execute(
-            f"INSERT INTO messaging_emailevent ({listed}) SELECT {listed} "  # noqa: S608
-            "FROM incoming_email_event ORDER BY esp, dedup_key "
-            f"ON CONFLICT (esp, dedup_key) DO NOTHING RETURNING {', '.join(APPLIED_FIELDS)}"
-        )
+        cursor.execute(_STORE_RECEIVED, [batch_ids, timezone.now()])
         return [StoredEvent(*row) for row in cursor]
 
 
-def _store_by_orm(records: list[tuple]) -> list[StoredEvent]:
-    batch = uuid.uuid4()
-    events = [
-        EmailEvent(**dict(zip(STORED_COLUMNS, record, strict=True)), batch=batch)
-        for record in records
-    ]
+def _store_by_orm(batch_ids: list[int]) -> list[StoredEvent]:
+    """The same through the ORM, for other databases (the demo's SQLite)."""
+    received = ReceivedBatch.objects.filter(pk__in=batch_ids).order_by("id")
+    arrivals = {}
+    for received_at, payload in received.values_list("received_at", "payload"):
+        for row in rows_load(payload):
+            arrivals.setdefault((row.esp, row.dedup_key), (row, received_at))
+    unique = [arrivals[key] for key in sorted(arrivals)]
+    matches = _emails_for([row for row, _ in unique])
+    now, marker = timezone.now(), uuid.uuid4()
+    events = []
+    for row, received_at in unique:
+        email_id, clinic_id = matches.get(_match_key(row), (None, None))
+        events.append(
+            EmailEvent(
+                **{field.name: getattr(row, field.name) for field in fields(EventRow)},
+                clinic_id=clinic_id,
+                email_id=email_id,
+                received_at=received_at,
+                matched_at=now if email_id else None,
+                batch=marker,
+            )
+        )
     EmailEvent.objects.bulk_create(events, ignore_conflicts=True)
     stored = EmailEvent.objects.filter(
         esp__in={event.esp for event in events},
         dedup_key__in=[event.dedup_key for event in events],
-        batch=batch,
+        batch=marker,
     )
     return [StoredEvent(*row) for row in stored.values_list(*APPLIED_FIELDS)]
 
@@ -318,10 +376,18 @@ def _lock_in_order(email_ids: set[uuid.UUID]) -> None:
     if email_ids:
         list(
             OutboundEmail.objects.select_for_update(no_key=True)
-            .filter(pk__in=email_ids)
+            .filter(pk__in=_any_of(email_ids))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+
+
+def _any_of(email_ids) -> RawSQL | list:
+    """The right-hand side of `pk__in` for thousands of ids: on PostgreSQL one array parameter,
+    where a placeholder per id cost a third of a drain's time in the ORM and the driver."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::uuid[])", [list(email_ids)])
+    return list(email_ids)
 
 
 def _raise_statuses(events) -> None:
@@ -353,7 +419,7 @@ def _raise_to(status: str, events: list) -> None:
         )
         reason = Subquery(latest.values(words=words)[:1])
     OutboundEmail.objects.filter(
-        pk__in=[event.email_id for event in events], status_rank__lt=rank
+        pk__in=_any_of(event.email_id for event in events), status_rank__lt=rank
     ).update(status=status, status_rank=rank, reason=reason, status_changed_at=timezone.now())
 
 

@@ -4,16 +4,20 @@ when a batch cannot be applied."""
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
+import psycopg
 import pytest
 import redis
+from django.db import connection
 from django_scopes import scopes_disabled
 
 from config.celery import app
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.tasks import DrainRequests, inbox_drain_task
-from messaging.tracking.ingest import events_receive, inbox_drain
+from messaging.tracking import ingest
+from messaging.tracking.ingest import DRAIN_LOCK, events_receive, inbox_drain
 from messaging.tracking.rows import rows_dump, rows_load
 from tests.processes import celery_broker
 from tests.tracking.helpers import basic_auth, load, tracked_email
@@ -107,6 +111,62 @@ def test_with_the_broker_down_the_post_is_kept_for_the_beat_drain(client, bob_em
     app.control.purge()
 
 
+@contextmanager
+def drain_running_elsewhere():
+    """Another worker's drain, as this database sees it: its lock, held from a connection of
+    its own."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        autocommit=True,
+    ) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [DRAIN_LOCK]).fetchone()[0]
+        yield
+
+
+def test_a_drain_leaves_the_batches_to_the_one_running(client, bob_email):
+    post_delivered(client)
+    with drain_running_elsewhere():
+        assert inbox_drain() == 0  # at once: no second drain on the same emails
+        assert ReceivedBatch.objects.count() == 1
+    assert inbox_drain() == 1
+    assert status_of(bob_email) == "delivered"
+
+
+def test_a_batch_kept_while_the_drain_lets_go_is_applied_by_it(client, bob_email, monkeypatch):
+    """Its own drain was turned away by the lock: the running drain looks again after letting
+    go, rather than leave the batch to the beat."""
+    post_delivered(client)
+    let_go = ingest._drain_unlock
+    late = []
+
+    def a_post_arrives_first():
+        if not late:
+            late.append(events_receive(esp="postmark", rows=[_spam_row()]))
+        let_go()
+
+    monkeypatch.setattr(ingest, "_drain_unlock", a_post_arrives_first)
+    assert inbox_drain() == 2
+    assert status_of(bob_email) == "spam_report"
+    assert not ReceivedBatch.objects.exists()
+
+
+def test_a_drain_past_its_budget_hands_over_to_a_fresh_one(client, bob_email):
+    app.control.purge()
+    try:
+        post_delivered(client)
+        post_delivered(client)
+        app.control.purge()
+        assert inbox_drain(max_events=1, budget=0) == 1  # one group, then its time is up
+        assert ReceivedBatch.objects.count() == 1
+        assert len(queued_drains()) == 1
+    finally:
+        app.control.purge()
+
+
 def test_the_beat_schedule_drains_regularly():
     schedule = app.conf.beat_schedule
     assert schedule["events-drain"]["task"] == DRAIN_TASK
@@ -159,6 +219,19 @@ def _delivered_row():
 
     request = RequestFactory().post(
         "/", json.dumps(load("postmark", "delivery")), content_type="application/json"
+    )
+    [event] = PostmarkTrackingWebhookView().parse_events(request)
+    return event_row("Postmark", event)
+
+
+def _spam_row():
+    from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+    from django.test import RequestFactory
+
+    from messaging.tracking.rows import event_row
+
+    request = RequestFactory().post(
+        "/", json.dumps(load("postmark", "spam_complaint")), content_type="application/json"
     )
     [event] = PostmarkTrackingWebhookView().parse_events(request)
     return event_row("Postmark", event)
