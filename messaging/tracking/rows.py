@@ -3,9 +3,11 @@
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from messaging.status import STATUS_RANK
 from messaging.tracking.mapping import verdict_for
@@ -47,13 +49,35 @@ class EventRow:
 
 
 def rows_dump(rows: list[EventRow]) -> str:
-    """The rows as JSON text, to wait in a ReceivedBatch for a worker."""
-    return json.dumps([vars(row) for row in rows], default=str)
+    """The rows as JSON text, to wait in a ReceivedBatch for a worker. By orjson: the standard
+    library's encoder took a quarter of a 1,000-event post's time (docs/benchmarks.md)."""
+    text = _dumps(rows)
+    if "\\u0000" in text:  # PostgreSQL keeps no NUL character, in text or in jsonb
+        text = _dumps([replace(row, raw=_without_nul(row.raw)) for row in rows])
+    return text
 
 
-def rows_load(payload: str) -> list[EventRow]:
+def _dumps(rows: list[EventRow]) -> str:
+    try:
+        return orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits in a raw event, say
+        return json.dumps([vars(row) for row in rows], default=str)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def rows_load(items: list[dict]) -> list[EventRow]:
+    """The rows back from a ReceivedBatch's payload, as its JSON field reads it."""
     rows = []
-    for fields in json.loads(payload):
+    for fields in items:
         occurred_at, hint = fields["occurred_at"], fields["email_id_hint"]
         fields["occurred_at"] = datetime.fromisoformat(occurred_at) if occurred_at else None
         fields["email_id_hint"] = uuid.UUID(hint) if hint else None
@@ -78,7 +102,7 @@ def dedup_key(esp: str, event) -> str:
     if not base:
         canonical = json.dumps(event.esp_event, sort_keys=True, default=str)
         base = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    key = f"{base}:{event.recipient or ''}"
+    key = f"{base}:{event.recipient or ''}".replace("\x00", "")
     return key if len(key) <= 128 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -92,7 +116,7 @@ def _email_id(metadata: Any) -> uuid.UUID | None:
 
 
 def _text(value: Any, limit: int) -> str:
-    return "" if value is None else str(value)[:limit]
+    return "" if value is None else str(value).replace("\x00", "")[:limit]
 
 
 def _jsonable(raw: Any) -> Any:

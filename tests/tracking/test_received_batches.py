@@ -20,7 +20,7 @@ from messaging.tracking import ingest
 from messaging.tracking.ingest import DRAIN_LOCK, events_receive, inbox_drain
 from messaging.tracking.rows import rows_dump, rows_load
 from tests.processes import celery_broker
-from tests.tracking.helpers import basic_auth, load, tracked_email
+from tests.tracking.helpers import basic_auth, load, post_json, tracked_email
 
 DRAIN_TASK = "messaging.tasks.inbox_drain_task"
 
@@ -174,8 +174,7 @@ def test_the_beat_schedule_drains_regularly():
 
 
 def test_a_batch_that_cannot_be_applied_is_set_aside_and_the_others_applied(cast, bob_email):
-    good = rows_load(rows_dump([]))  # an empty batch is applied too
-    events_receive(esp="postmark", rows=good)
+    events_receive(esp="postmark", rows=[])  # an empty batch is applied too
     ReceivedBatch.objects.create(esp="postmark", event_count=1, payload="not json")
     row = _delivered_row()
     too_long = replace(row, event_type="x" * 50, dedup_key="other")  # longer than its column
@@ -239,7 +238,17 @@ def _spam_row():
 
 def test_rows_come_back_from_their_batch_as_they_went_in():
     row = _delivered_row()
-    assert rows_load(rows_dump([row])) == [row]
+    assert rows_load(json.loads(rows_dump([row]))) == [row]
+
+
+def test_a_raw_event_orjson_cannot_write_is_kept_all_the_same(cast, bob_email):
+    raw = {"Tag": 2**70, "Details": "Zustellung bestätigt ✓"}  # beyond 64 bits; not ASCII
+    events_receive(esp="postmark", rows=[replace(_delivered_row(), raw=raw)])
+
+    assert inbox_drain() == 1
+    assert status_of(bob_email) == "delivered"
+    with scopes_disabled():
+        assert EmailEvent.objects.get().raw == raw
 
 
 def test_a_batch_that_cannot_be_read_stays_set_aside_when_the_rest_applies(cast, bob_email):
@@ -267,3 +276,21 @@ def test_an_event_from_one_of_anymails_own_views_is_kept_the_same_way(cast, bob_
     assert status_of(bob_email) == "processed"
     inbox_drain()
     assert status_of(bob_email) == "delivered"
+
+
+def test_a_nul_character_in_a_post_is_dropped_and_the_post_kept(client, cast, bob_email):
+    """PostgreSQL keeps no NUL character; a post that carries one must still be answered 200
+    and applied, not refused again and again."""
+    body = load("postmark", "bounce_hard")
+    body["Details"] = "smtp;550 5.1.1 no such\u0000 user"
+    body["Content"] = "Return-Path: <>\u0000\r\n"
+    body["Metadata"]["note\u0000"] = ["\u0000"]
+    response = post_json(client, "/anymail/postmark/tracking/", body)
+
+    assert response.status_code == 200
+    assert status_of(bob_email) == "failed"
+    with scopes_disabled():
+        event = EmailEvent.objects.get()
+        assert OutboundEmail.objects.get(pk=bob_email.pk).reason == "smtp;550 5.1.1 no such user"
+    assert event.raw["Content"] == "Return-Path: <>\r\n"
+    assert event.raw["Metadata"]["note"] == [""]

@@ -1,0 +1,40 @@
+"""Received batches kept as JSON text by an earlier version survive the change to jsonb: readable
+ones are applied as before, an unreadable one is kept, set aside with why."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from messaging.models import ReceivedBatch
+from messaging.tracking.ingest import inbox_drain
+
+BEFORE = [("messaging", "0003_received_batch_lz4")]
+AFTER = [("messaging", "0004_received_batch_jsonb")]
+
+
+def migrate(targets) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_payloads_become_json_and_an_unreadable_one_is_set_aside():
+    migrate(BEFORE)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, "
+                "error) VALUES ('postmark', now(), 0, '[]', ''), "
+                "('postmark', now(), 1, '[{\"event_type\": NaN}]', '')"
+            )
+    finally:
+        migrate(AFTER)
+
+    readable, unreadable = ReceivedBatch.objects.order_by("id")
+    assert (readable.payload, readable.failed_at) == ([], None)
+    assert unreadable.payload == '[{"event_type": NaN}]'
+    assert unreadable.failed_at is not None
+    assert unreadable.error.startswith("Not JSON, kept as text:")
+    assert inbox_drain() == 0
+    assert list(ReceivedBatch.objects.values_list("id", flat=True)) == [unreadable.id]
