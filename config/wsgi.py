@@ -12,4 +12,5 @@ application = get_wsgi_application()
 # walked all of them, stalling a request by about 80 ms every few large webhook posts
 # (docs/benchmarks.md).
 get_resolver().url_patterns  # noqa: B018 (loads the URLconf)
+gc.collect()  # what is garbage already is not kept for the process's life
 gc.freeze()

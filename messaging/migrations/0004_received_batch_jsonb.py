@@ -1,8 +1,11 @@
 from django.db import migrations, models
 
 # A payload written by an earlier version that PostgreSQL cannot read as JSON is kept, as a JSON
-# string, and set aside for support with why; the column's type could not change otherwise.
+# string, and set aside for support with why; the column's type could not change otherwise. The
+# table is locked first, so that no such payload is written meanwhile by a web process still
+# running the earlier version.
 KEEP_UNREADABLE = """
+LOCK TABLE messaging_receivedbatch IN EXCLUSIVE MODE;
 DO $$
 DECLARE batch record;
 BEGIN
@@ -38,6 +41,8 @@ class Migration(migrations.Migration):
     dependencies = [("messaging", "0003_received_batch_lz4")]
 
     operations = [
+        # Back to text, the column needs lz4 set again too (this runs last when reversed).
+        migrations.RunPython(migrations.RunPython.noop, compress_with_lz4),
         migrations.RunPython(keep_unreadable, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="receivedbatch",

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery, TextField, Value
 from django.db.models.expressions import RawSQL
@@ -134,8 +135,9 @@ def _drain_unlock() -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [DRAIN_LOCK])
-    except DatabaseError:  # the connection is gone, and the lock with it
-        logger.warning("The event drain's connection was lost; its lock went with it")
+    except DatabaseError:  # the lock goes with the connection
+        logger.warning("Could not let go of the event drain's lock; closing its connection")
+        connection.close()
 
 
 def _takeable() -> bool:
@@ -187,7 +189,7 @@ def _drain_group(max_events: int) -> tuple[int, bool]:
     try:
         with transaction.atomic():
             events_apply(_store(chosen))
-    except OperationalError:
+    except (OperationalError, SoftTimeLimitExceeded):
         raise
     except Exception as error:  # kept for support rather than retried forever
         if len(chosen) == 1:
@@ -207,7 +209,7 @@ def _drain_one(batch_id: int) -> None:
     try:
         with transaction.atomic():
             events_apply(_store([batch_id]))
-    except OperationalError:
+    except (OperationalError, SoftTimeLimitExceeded):
         raise
     except Exception as error:
         _set_aside(batch_id, error)
@@ -280,26 +282,28 @@ def _store(batch_ids: list[int]) -> list[StoredEvent]:
 # The received batches' JSON as PostgreSQL reads it: one record per EventRow.
 _ROW_TYPES = {"occurred_at": "timestamptz", "email_id_hint": "uuid", "raw": "jsonb"}
 _RECORD = ", ".join(f"{row.name} {_ROW_TYPES.get(row.name, 'text')}" for row in fields(EventRow))
+_FIELDS = ", ".join(row.name for row in fields(EventRow))
 # What each stored column is made of, where it is not the event's own field of that name.
 _MADE_OF = {
     "clinic_id": "email.clinic_id",
     "email_id": "email.id",
-    "received_at": "incoming.received_at",
-    "matched_at": "CASE WHEN email.id IS NULL THEN NULL ELSE %s END",
+    "received_at": "%(now)s",
+    "matched_at": "CASE WHEN email.id IS NULL THEN NULL ELSE %(now)s END",
     "raw": "COALESCE(incoming.raw, 'null')",
 }
 # One statement: the batches' JSON is read by PostgreSQL itself, repeats are dropped (within the
-# batches by DISTINCT ON, against stored events by ON CONFLICT), each event is matched to its
-# email by the email_id in its metadata, else by the ESP's message id, and the new ones are
-# returned. Rows go in key order, so two drains carrying the same events wait for each other,
-# never in a ring.
+# batches by DISTINCT ON, the first kept; against stored events by ON CONFLICT), each event is
+# matched to its email by the email_id in its metadata, else by the ESP's message id, and the new
+# ones are returned. Rows go in key order, so two drains carrying the same events wait for each
+# other, never in a ring.
 _STORE_RECEIVED = f"""
     WITH incoming AS (
-        SELECT DISTINCT ON (event.esp, event.dedup_key) event.*, batch.received_at
+        SELECT DISTINCT ON (event.esp, event.dedup_key) event.*
         FROM messaging_receivedbatch batch,
-            jsonb_to_recordset(batch.payload) AS event({_RECORD})
-        WHERE batch.id = ANY(%s)
-        ORDER BY event.esp, event.dedup_key, batch.id
+            ROWS FROM (jsonb_to_recordset(batch.payload) AS ({_RECORD}))
+            WITH ORDINALITY AS event({_FIELDS}, position)
+        WHERE batch.id = ANY(%(batches)s)
+        ORDER BY event.esp, event.dedup_key, batch.id, event.position
     )
     INSERT INTO messaging_emailevent ({", ".join(STORED_COLUMNS)})
     SELECT {", ".join(_MADE_OF.get(name, f"incoming.{name}") for name in STORED_COLUMNS)}
@@ -322,29 +326,29 @@ def _store_in_database(batch_ids: list[int]) -> list[StoredEvent]:
     """PostgreSQL stores the events straight from the batches' JSON: none of it goes through
     Python, which made the drain about twice as fast as COPYing rows (docs/benchmarks.md)."""
     with connection.cursor() as cursor:
-        cursor.execute(_STORE_RECEIVED, [batch_ids, timezone.now()])
+        cursor.execute(_STORE_RECEIVED, {"batches": batch_ids, "now": timezone.now()})
         return [StoredEvent(*row) for row in cursor]
 
 
 def _store_by_orm(batch_ids: list[int]) -> list[StoredEvent]:
     """The same through the ORM, for other databases (the demo's SQLite)."""
     received = ReceivedBatch.objects.filter(pk__in=batch_ids).order_by("id")
-    arrivals = {}
-    for received_at, payload in received.values_list("received_at", "payload"):
+    first = {}
+    for payload in received.values_list("payload", flat=True):
         for row in rows_load(payload):
-            arrivals.setdefault((row.esp, row.dedup_key), (row, received_at))
-    unique = [arrivals[key] for key in sorted(arrivals)]
-    matches = _emails_for([row for row, _ in unique])
+            first.setdefault((row.esp, row.dedup_key), row)
+    unique = [first[key] for key in sorted(first)]
+    matches = _emails_for(unique)
     now, marker = timezone.now(), uuid.uuid4()
     events = []
-    for row, received_at in unique:
+    for row in unique:
         email_id, clinic_id = matches.get(_match_key(row), (None, None))
         events.append(
             EmailEvent(
                 **{field.name: getattr(row, field.name) for field in fields(EventRow)},
                 clinic_id=clinic_id,
                 email_id=email_id,
-                received_at=received_at,
+                received_at=now,
                 matched_at=now if email_id else None,
                 batch=marker,
             )

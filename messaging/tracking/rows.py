@@ -2,8 +2,9 @@
 
 import hashlib
 import json
+import math
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -51,26 +52,26 @@ class EventRow:
 def rows_dump(rows: list[EventRow]) -> str:
     """The rows as JSON text, to wait in a ReceivedBatch for a worker. By orjson: the standard
     library's encoder took a quarter of a 1,000-event post's time (docs/benchmarks.md)."""
-    text = _dumps(rows)
-    if "\\u0000" in text:  # PostgreSQL keeps no NUL character, in text or in jsonb
-        text = _dumps([replace(row, raw=_without_nul(row.raw)) for row in rows])
+    try:
+        text = orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate or an integer beyond 64 bits: rare
+        text = None
+    if text is None or "\\u0000" in text:
+        text = json.dumps([_kept(vars(row)) for row in rows], default=str, allow_nan=False)
     return text
 
 
-def _dumps(rows: list[EventRow]) -> str:
-    try:
-        return orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits in a raw event, say
-        return json.dumps([vars(row) for row in rows], default=str)
-
-
-def _without_nul(value: Any) -> Any:
+def _kept(value: Any) -> Any:
+    """The value as PostgreSQL can keep it: no NUL character and no lone surrogate in text (an
+    ESP that cut a character in two), no NaN or infinity in numbers (jsonb has neither)."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        return {_kept(key): _kept(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_kept(item) for item in value]
     return value
 
 
@@ -102,7 +103,7 @@ def dedup_key(esp: str, event) -> str:
     if not base:
         canonical = json.dumps(event.esp_event, sort_keys=True, default=str)
         base = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    key = f"{base}:{event.recipient or ''}".replace("\x00", "")
+    key = f"{base}:{event.recipient or ''}"
     return key if len(key) <= 128 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -116,7 +117,7 @@ def _email_id(metadata: Any) -> uuid.UUID | None:
 
 
 def _text(value: Any, limit: int) -> str:
-    return "" if value is None else str(value).replace("\x00", "")[:limit]
+    return "" if value is None else str(value)[:limit]
 
 
 def _jsonable(raw: Any) -> Any:

@@ -18,10 +18,20 @@ def migrate(targets) -> None:
     executor.migrate(targets)
 
 
+def payload_column() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT atttypid::regtype::text, attcompression FROM pg_attribute "
+            "WHERE attrelid = 'messaging_receivedbatch'::regclass AND attname = 'payload'"
+        )
+        return cursor.fetchone()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_text_payloads_become_json_and_an_unreadable_one_is_set_aside():
     migrate(BEFORE)
     try:
+        assert payload_column() == ("text", "l")  # lz4 again, as 0003 left it
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, "
@@ -31,6 +41,7 @@ def test_text_payloads_become_json_and_an_unreadable_one_is_set_aside():
     finally:
         migrate(AFTER)
 
+    assert payload_column() == ("jsonb", "l")
     readable, unreadable = ReceivedBatch.objects.order_by("id")
     assert (readable.payload, readable.failed_at) == ([], None)
     assert unreadable.payload == '[{"event_type": NaN}]'

@@ -294,3 +294,43 @@ def test_a_nul_character_in_a_post_is_dropped_and_the_post_kept(client, cast, bo
         assert OutboundEmail.objects.get(pk=bob_email.pk).reason == "smtp;550 5.1.1 no such user"
     assert event.raw["Content"] == "Return-Path: <>\r\n"
     assert event.raw["Metadata"]["note"] == [""]
+
+
+def test_a_lone_surrogate_in_a_post_is_replaced_and_the_post_kept(client, cast, bob_email):
+    """An ESP that cut a character in two: orjson cannot write it, PostgreSQL cannot keep it."""
+    body = load("postmark", "bounce_hard")
+    body["Details"] = "smtp;550 5.1.1 no such user \ud83d"
+    text = json.dumps(body)
+    assert "\\ud83d" in text  # the escape, as the ESP sent it
+    response = post_json(client, "/anymail/postmark/tracking/", text)
+
+    assert response.status_code == 200
+    assert status_of(bob_email) == "failed"
+    with scopes_disabled():
+        assert OutboundEmail.objects.get(pk=bob_email.pk).reason == "smtp;550 5.1.1 no such user ?"
+
+
+def test_a_nan_beside_a_huge_integer_is_kept_as_null(cast, bob_email):
+    raw = {"Tag": 2**70, "Score": float("nan")}  # orjson cannot write the one, jsonb the other
+    events_receive(esp="postmark", rows=[replace(_delivered_row(), raw=raw)])
+
+    assert inbox_drain() == 1
+    with scopes_disabled():
+        assert EmailEvent.objects.get().raw == {"Tag": 2**70, "Score": None}
+
+
+def test_a_worker_past_its_time_limit_leaves_the_batch_waiting(cast, bob_email, monkeypatch):
+    """Celery's soft time limit is not the batch's fault: it is not set aside."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    events_receive(esp="postmark", rows=[_delivered_row()])
+
+    def out_of_time(batch_ids):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(ingest, "_store", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        inbox_drain()
+    assert ReceivedBatch.objects.get().failed_at is None
+    monkeypatch.undo()
+    assert inbox_drain() == 1

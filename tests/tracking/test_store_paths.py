@@ -12,31 +12,31 @@ from messaging.tracking.rows import EventRow
 from tests.tracking.helpers import tracked_email
 
 
+def row(email, key: str, **fields) -> EventRow:
+    return EventRow(
+        **{
+            "esp": "mailgun",
+            "event_type": "delivered",
+            "status": "delivered",
+            "suppress": "",
+            "occurred_at": timezone.now(),
+            "reject_reason": "",
+            "description": "",
+            "mta_response": "250 OK",
+            "click_url": "",
+            "user_agent": "",
+            "recipient": email.to_email,
+            "message_id": "",
+            "email_id_hint": email.id,
+            "dedup_key": key,
+            "raw": {"id": key},
+        }
+        | fields
+    )
+
+
 def received(email, keys, **fields) -> int:
-    rows = [
-        EventRow(
-            **{
-                "esp": "mailgun",
-                "event_type": "delivered",
-                "status": "delivered",
-                "suppress": "",
-                "occurred_at": timezone.now(),
-                "reject_reason": "",
-                "description": "",
-                "mta_response": "250 OK",
-                "click_url": "",
-                "user_agent": "",
-                "recipient": email.to_email,
-                "message_id": "",
-                "email_id_hint": email.id,
-                "dedup_key": key,
-                "raw": {"id": key},
-            }
-            | fields
-        )
-        for key in keys
-    ]
-    return ingest.events_receive(esp="mailgun", rows=rows)
+    return ingest.events_receive(esp="mailgun", rows=[row(email, key, **fields) for key in keys])
 
 
 @pytest.mark.parametrize("store", [ingest._store_in_database, ingest._store_by_orm])
@@ -73,7 +73,17 @@ def test_each_path_matches_by_message_id_or_leaves_unmatched(cast, store):
         unmatched = EmailEvent.objects.get(dedup_key="u")
     assert (matched.email_id, matched.clinic_id) == (email.id, email.clinic_id)
     assert (unmatched.email_id, unmatched.clinic_id, unmatched.matched_at) == (None, None, None)
-    assert unmatched.received_at is not None  # when the post arrived: the rematch window counts
+    assert unmatched.received_at is not None  # the rematch window counts from here
+
+
+@pytest.mark.parametrize("store", [ingest._store_in_database, ingest._store_by_orm])
+def test_of_repeats_in_one_batch_each_path_keeps_the_first(cast, store):
+    email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
+    rows = [row(email, "k", mta_response="250 first"), row(email, "k", mta_response="250 again")]
+    batch = ingest.events_receive(esp="mailgun", rows=rows)
+    with scopes_disabled():
+        [new] = store([batch])
+    assert new.mta_response == "250 first"
 
 
 def test_a_stored_event_fills_every_column_but_its_id_and_post():
