@@ -201,6 +201,10 @@ SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 6, minimum=1)
 # The first retry waits between half and all of this; it must exceed the time the ESP takes to
 # report an acceptance, so that a timed-out send the ESP did accept is not sent twice.
 SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 10, minimum=1)
+# After the ESP did not answer in time, the email may have been accepted all the same: the retry
+# waits at least this long, for the ESP's acceptance event to arrive and be applied (the claim
+# then finds the email no longer `sending`) rather than send it twice.
+SEND_UNKNOWN_OUTCOME_WAIT_SECONDS = env_int("SEND_UNKNOWN_OUTCOME_WAIT_SECONDS", 60, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Clinic
@@ -89,13 +90,18 @@ def _send(email: OutboundEmail, message: AnymailMessage) -> str:
     return message.anymail_status.message_id or ""
 
 
-def email_deliver(*, email_id) -> Delivery:
-    """Sends a pending email once: a second run, or a second worker, finds nothing to do."""
+def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
+    """Sends a pending email once: a second run, or a second worker, finds nothing to do.
+    `only_if_due` (a first send, or the sweeper's): an email waiting for its retry is left to
+    it, though the sweeper may have queued it while its last attempt was still under way."""
     with transaction.atomic():
+        pending = Q(pk=email_id, status=EmailStatus.SENDING, esp_message_id="")
+        if only_if_due:
+            pending &= Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
         claimed = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("clinic")
-            .filter(pk=email_id, status=EmailStatus.SENDING, esp_message_id="")
+            .filter(pending)
             .order_by()[:1]
         )
         email = next(iter(claimed), None)
@@ -128,6 +134,8 @@ def _record_sent(email: OutboundEmail, message_id: str) -> None:
 def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
     if failure.kind == "transient" and email.attempts < settings.SEND_MAX_ATTEMPTS:
         delay = retry_delay(email.attempts, base=settings.SEND_RETRY_BASE_SECONDS)
+        if failure.unknown_outcome:  # the ESP's acceptance event, if any, settles it first
+            delay = max(delay, settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS)
         OutboundEmail.objects.filter(pk=email.pk).update(
             attempts=email.attempts,
             reason=f"Retrying: {failure.words}",

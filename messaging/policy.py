@@ -22,6 +22,9 @@ FailureKind = Literal["transient", "permanent", "rejected"]
 class SendFailure:
     kind: FailureKind
     words: str
+    # The ESP may have accepted the email all the same (it did not answer in time): a retry
+    # must first give its events the time to say so.
+    unknown_outcome: bool = False
 
 
 def _esp_words(error: AnymailAPIError) -> str:
@@ -48,7 +51,15 @@ def classify_send_failure(error: Exception) -> SendFailure:
     if isinstance(error, AnymailInvalidAddress):
         return SendFailure("permanent", str(error.args[0]) if error.args else "Invalid address.")
     if isinstance(error, AnymailAPIError):
-        if isinstance(error, requests.Timeout | requests.ConnectionError):
+        if isinstance(error, requests.ConnectTimeout):  # nothing reached it
+            return SendFailure("transient", "The email provider could not be reached.")
+        if isinstance(error, requests.Timeout):
+            return SendFailure(
+                "transient",
+                "The email provider did not answer in time; it may have accepted the email.",
+                unknown_outcome=True,
+            )
+        if isinstance(error, requests.ConnectionError):
             return SendFailure("transient", "The email provider could not be reached.")
         status = error.status_code
         if status is None or status == 429 or status >= 500:

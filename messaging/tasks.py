@@ -31,10 +31,11 @@ def send_email_task(self, email_id: str, *, clinic_id: int) -> str:
 
 @app.task(base=ClinicTask)
 def send_emails_task(email_ids: list[str], *, clinic_id: int) -> dict[str, int]:
-    """Sends a chunk of one clinic's emails; any that must wait are retried on their own."""
+    """Sends a chunk of one clinic's emails (new ones, or the sweeper's); any that must wait are
+    retried on their own."""
     outcomes: dict[str, int] = {}
     for email_id in email_ids:
-        delivery = email_deliver(email_id=email_id)
+        delivery = email_deliver(email_id=email_id, only_if_due=True)
         if delivery.outcome == "retry":
             send_email_task.apply_async(
                 args=[email_id], kwargs={"clinic_id": clinic_id}, countdown=delivery.retry_in

@@ -68,7 +68,12 @@ def fast_retries(settings):
     """Workers retry within seconds rather than minutes (still after the ESP's acceptance
     event, which arrives in milliseconds from the simulator)."""
     settings.OUTBOX_SWEEP_AFTER_SECONDS = 1
-    return {"SEND_RETRY_BASE_SECONDS": "2", "OUTBOX_SWEEP_AFTER_SECONDS": "1"}
+    return {
+        "SEND_RETRY_BASE_SECONDS": "2",
+        "OUTBOX_SWEEP_AFTER_SECONDS": "1",
+        # Longer than the simulator's slowest injected answer (3 s) and the event's way back.
+        "SEND_UNKNOWN_OUTCOME_WAIT_SECONDS": "8",
+    }
 
 
 def kill_process_group(process: subprocess.Popen) -> None:

@@ -39,6 +39,16 @@ def test_a_timeout_is_transient():
     assert classify_send_failure(error_class("Error posting")).kind == "transient"
 
 
+def test_an_answer_that_never_came_leaves_the_outcome_unknown():
+    read = type("AnymailRequestsAPIError", (AnymailRequestsAPIError, requests.ReadTimeout), {})
+    connect = type(
+        "AnymailRequestsAPIError", (AnymailRequestsAPIError, requests.ConnectTimeout), {}
+    )
+    assert classify_send_failure(read("Error posting")).unknown_outcome
+    assert not classify_send_failure(connect("Error posting")).unknown_outcome
+    assert not classify_send_failure(esp_error(503)).unknown_outcome
+
+
 def test_a_refused_connection_is_transient():
     error_class = type(
         "AnymailRequestsAPIError", (AnymailRequestsAPIError, requests.ConnectionError), {}

@@ -84,6 +84,51 @@ def test_a_timeout_is_retried(cast, esp_simulator, settings):
     assert email.attempts == 2
 
 
+def test_after_a_timeout_the_retry_waits_for_the_esps_events(cast, esp_simulator, settings):
+    """The ESP may accept an email after we stopped waiting for its answer: the retry comes late
+    enough for its acceptance event to be applied, so that the email is not sent twice."""
+    from messaging.delivery import email_deliver
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": (1, 0.5)}
+    settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS = 45
+    email = send(cast)
+    fault(esp_simulator, timeout=2, count=1)
+    with scope(clinic=cast.alice_clinic):
+        delivery = email_deliver(email_id=email.id)
+        assert (delivery.outcome, delivery.retry_in) == ("retry", 45)
+        email.refresh_from_db()
+        assert "may have accepted the email" in email.reason
+
+        fault(esp_simulator, status=503, count=1)
+        assert email_deliver(email_id=email.id).retry_in < 45  # an answer: no need to wait
+
+
+def test_an_email_waiting_for_its_retry_is_not_sent_by_the_sweepers_task(cast, esp_simulator):
+    """The sweeper can queue an email while its attempt is still under way; if that attempt
+    ends in a wait, the queued task must leave the email to its retry."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from messaging.tasks import send_emails_task
+
+    email = send(cast)
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            attempts=1, next_attempt_at=timezone.now() + timedelta(seconds=60)
+        )
+    chunk = {"args": [[str(email.id)]], "kwargs": {"clinic_id": email.clinic_id}}
+    assert send_emails_task.apply(**chunk).get() == {"skipped": 1}
+    assert esp_simulator.messages(email_id=str(email.id)) == []
+
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+    assert send_emails_task.apply(**chunk).get() == {"sent": 1}
+    assert len(esp_simulator.messages(email_id=str(email.id))) == 1
+
+
 def test_it_gives_up_after_the_last_attempt_with_the_esps_words(cast, esp_simulator, settings):
     settings.SEND_MAX_ATTEMPTS = 3
     fault(esp_simulator, status=503, count=10)
