@@ -210,30 +210,26 @@ def test_support_applies_a_set_aside_batch_again(client, cast, bob_email):
     assert not ReceivedBatch.objects.exists()
 
 
-def _delivered_row():
+def _postmark_row(fixture: str):
+    """The row our receiver makes of one of Postmark's documented posts."""
     from anymail.webhooks.postmark import PostmarkTrackingWebhookView
     from django.test import RequestFactory
 
     from messaging.tracking.rows import event_row
 
     request = RequestFactory().post(
-        "/", json.dumps(load("postmark", "delivery")), content_type="application/json"
+        "/", json.dumps(load("postmark", fixture)), content_type="application/json"
     )
     [event] = PostmarkTrackingWebhookView().parse_events(request)
     return event_row("Postmark", event)
+
+
+def _delivered_row():
+    return _postmark_row("delivery")
 
 
 def _spam_row():
-    from anymail.webhooks.postmark import PostmarkTrackingWebhookView
-    from django.test import RequestFactory
-
-    from messaging.tracking.rows import event_row
-
-    request = RequestFactory().post(
-        "/", json.dumps(load("postmark", "spam_complaint")), content_type="application/json"
-    )
-    [event] = PostmarkTrackingWebhookView().parse_events(request)
-    return event_row("Postmark", event)
+    return _postmark_row("spam_complaint")
 
 
 def test_rows_come_back_from_their_batch_as_they_went_in():
