@@ -91,6 +91,10 @@ def inbox_drain(
     seconds, so that single-event posts gather into fewer, larger groups. After `budget` seconds
     it stops and asks for a fresh drain to go on."""
     began, drained = time.monotonic(), 0
+
+    def spent() -> bool:
+        return budget is not None and time.monotonic() - began > budget
+
     while True:
         with _drain_lock() as held:
             if not held:
@@ -98,13 +102,11 @@ def inbox_drain(
             while True:
                 count, more = _retrying(lambda: _drain_group(max_events))
                 drained += count
-                if not count and not more:
-                    break
-                if budget is not None and time.monotonic() - began > budget:
+                if (not count and not more) or spent():
                     break
                 if not more and pause:
                     time.sleep(pause)
-        if budget is not None and time.monotonic() - began > budget:
+        if spent():
             _drain_later()
             return drained
         # A batch committed while the lock was held may have had its own drain turned away.
@@ -186,19 +188,15 @@ def _drain_group(max_events: int) -> tuple[int, bool]:
         chosen.append(batch_id)
         events += count
     more = len(chosen) < len(waiting) or len(waiting) == DRAIN_BATCHES
-    try:
-        with transaction.atomic():
-            events_apply(_store(chosen))
-    except (OperationalError, SoftTimeLimitExceeded):
-        raise
-    except Exception as error:  # kept for support rather than retried forever
-        if len(chosen) == 1:
-            _set_aside(chosen[0], error)
-            return 0, more
-        for batch_id in chosen:  # find the one that cannot be applied, apply the others
-            _retrying(lambda batch_id=batch_id: _drain_one(batch_id))
+    error = _applied(chosen)
+    if error is None:
+        ReceivedBatch.objects.filter(pk__in=chosen).delete()
         return events, more
-    ReceivedBatch.objects.filter(pk__in=chosen).delete()
+    if len(chosen) == 1:
+        _set_aside(chosen[0], error)
+        return 0, more
+    for batch_id in chosen:  # find the one that cannot be applied, apply the others
+        _retrying(lambda batch_id=batch_id: _drain_one(batch_id))
     return events, more
 
 
@@ -206,15 +204,25 @@ def _drain_one(batch_id: int) -> None:
     batch = ReceivedBatch.objects.select_for_update().filter(pk=batch_id).first()
     if batch is None:
         return
+    error = _applied([batch_id])
+    if error is None:
+        batch.delete()
+    else:
+        _set_aside(batch_id, error)
+
+
+def _applied(batch_ids: list[int]) -> Exception | None:
+    """Stores and applies these batches in a savepoint; returns why not, if they cannot be
+    (a bad payload, a value too long for its column), to be kept for support rather than
+    retried forever. A lost race or the task's time limit is raised: not the batches' fault."""
     try:
         with transaction.atomic():
-            events_apply(_store([batch_id]))
+            events_apply(_store(batch_ids))
     except (OperationalError, SoftTimeLimitExceeded):
         raise
     except Exception as error:
-        _set_aside(batch_id, error)
-        return
-    batch.delete()
+        return error
+    return None
 
 
 def _set_aside(batch_id: int, error: Exception) -> None:

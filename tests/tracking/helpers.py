@@ -62,13 +62,21 @@ def tracked_email(
         )
 
 
-def post_json(client, path: str, body, *, auth: str | None = None, **headers):
+def post_json(
+    client,
+    path: str,
+    body,
+    *,
+    auth: str | None = None,
+    content_type: str = "application/json",
+    **headers,
+):
     """Posts a webhook, then does the worker's share here: applies what it received."""
     data = body if isinstance(body, str | bytes) else json.dumps(body)
     response = client.post(
         path,
         data=data,
-        content_type="application/json",
+        content_type=content_type,
         HTTP_AUTHORIZATION=auth or basic_auth(),
         **headers,
     )
@@ -81,16 +89,15 @@ def post_fixture(client, esp: str, name: str, *, auth: str | None = None):
     path = f"/anymail/{esp}/tracking/"
     if esp != "amazon_ses":
         return post_json(client, path, body, auth=auth)
-    response = client.post(
+    return post_json(
+        client,
         path,
-        data=json.dumps(body),
-        content_type="text/plain; charset=UTF-8",
-        HTTP_AUTHORIZATION=auth or basic_auth(),
+        body,
+        auth=auth,
+        content_type="text/plain; charset=UTF-8",  # as SNS posts it
         HTTP_X_AMZ_SNS_MESSAGE_TYPE=body["Type"],
         HTTP_X_AMZ_SNS_MESSAGE_ID=body["MessageId"],
     )
-    inbox_drain()
-    return response
 
 
 def mailgun_signed(event_data: dict, key: str) -> dict:
