@@ -18,15 +18,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def scratch_database(name: str) -> str:
-    """Creates (anew) a database beside the configured one and returns its URL."""
+def scratch_url(name: str) -> str:
+    """URL of the scratch database `name` beside the configured one. A configured database other
+    than the default `clinicmail` adds its own name (`clinicmail_benchc` makes
+    `clinicmail_bench_webhooks_benchc`), so that runs configured on different databases never drop
+    each other's scratch database."""
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinicmail")
-    server, _, _ = base.rpartition("/")
+    server, _, configured = base.rpartition("/")
+    suffix = configured.partition("?")[0].removeprefix("clinicmail").lstrip("_")
+    return f"{server}/{name}_{suffix}" if suffix else f"{server}/{name}"
+
+
+def scratch_database(name: str) -> str:
+    """Creates (anew) the scratch database `name` (see scratch_url) and returns its URL."""
+    url = scratch_url(name)
+    database = url.rpartition("/")[2]
     subprocess.run(
-        ["dropdb", "--if-exists", "-f", "-h", "127.0.0.1", "-U", "postgres", name], check=True
+        ["dropdb", "--if-exists", "-f", "-h", "127.0.0.1", "-U", "postgres", database], check=True
     )
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-    return f"{server}/{name}"
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
+    return url
 
 
 def bench_env(**overrides: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._harness import bench_env, scratch_database
+from bench._harness import bench_env, scratch_database, scratch_url
 
 DB_NAME = "clinicmail_bench_scale"
 
@@ -172,8 +172,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinicmail")
-    url = base.rpartition("/")[0] + "/" + DB_NAME if args.reuse else scratch_database(DB_NAME)
+    url = scratch_url(DB_NAME) if args.reuse else scratch_database(DB_NAME)
     os.environ.update(bench_env(DATABASE_URL=url, ALLOWED_HOSTS="testserver"))
     prepare(args)
     results, plan = {}, ""

@@ -1,5 +1,5 @@
-"""Routes for the naive receiver, the trivial view and an enqueue-only prototype
-(bench/webhook_ingest.py).
+"""Routes for the naive receiver, the trivial view, the durable ceiling and an enqueue-only
+prototype (bench/webhook_ingest.py).
 
 Imported on the first request, after `MessagingConfig.ready()` connected the app's receiver: it is
 disconnected here so this server does only the naive per-event work.
@@ -11,6 +11,7 @@ import redis
 from anymail.signals import tracking
 from anymail.webhooks.mailgun import MailgunTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +24,19 @@ tracking.connect(naive_tracking_received, dispatch_uid="bench.naive_tracking_rec
 
 @csrf_exempt
 def trivial(request):
+    return HttpResponse("ok")
+
+
+@csrf_exempt
+def durable_ceiling(request):
+    """The least a receiver must do before it may answer 200 and never lose the post: commit its
+    raw body with one INSERT (into bench_ceiling, made by the benchmark), in autocommit, with the
+    server's synchronous_commit. No auth, no parsing, no model: a plain psycopg cursor on this
+    process's Django connection (kept CONN_MAX_AGE like the app's), so without Django's cursor
+    wrapper or its per-request health check (`SELECT 1`), neither of which durability needs."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_ceiling (body) VALUES (%s)", [request.body])
     return HttpResponse("ok")
 
 
@@ -42,5 +56,6 @@ urlpatterns = [
     path("anymail/mailgun/tracking/", MailgunTrackingWebhookView.as_view()),
     path("anymail/sendgrid/tracking/", SendGridTrackingWebhookView.as_view()),
     path("trivial/", trivial),
+    path("ceiling/", durable_ceiling),
     path("prototype/mailgun-enqueue/", MailgunEnqueueOnly.as_view()),
 ]

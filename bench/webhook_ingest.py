@@ -1,9 +1,12 @@
 """Tracking-webhook ingestion: the app ("ours": the request keeps the post as a received batch, a
 Celery worker of 2 processes applies the waiting batches) against a receiver written the obvious
 way ("naive": bench/naive_receiver.py, per event one lookup, one INSERT, one UPDATE, in the
-request) and a view that only answers "ok" ("trivial"), each served by gunicorn (4 sync workers)
-on one scratch PostgreSQL database that is reset between runs; both servers get the same few
-warm-up posts first. About 7 minutes; stops its servers and the worker by itself.
+request), a view that only answers "ok" ("trivial") and one that only commits the post's raw body
+with one INSERT ("durable ceiling": what any receiver that keeps a post before answering must do
+at least), each served by gunicorn (4 sync workers) on one scratch PostgreSQL database that is
+reset between runs; both webhook servers get the same few warm-up posts first. About 7 minutes;
+stops its servers and the worker by itself. The results go to stdout as JSON, and a table of
+them to stderr at the end.
 
     apt-get install -y wrk
     .venv/bin/python bench/webhook_ingest.py > webhook_ingest.json
@@ -12,8 +15,11 @@ warm-up posts first. About 7 minutes; stops its servers and the worker by itself
    temporary, one email each) cycled by wrk (bench/wrk/post_bodies.lua) at --connections for
    --duration seconds: posts answered per second, then how long the worker needed after the
    last answer to apply everything ("drain_lag_s") and the rate of applied events over the
-   whole ("applied_per_s"). The trivial view, and a prototype that only verifies and queues
-   the body in Redis (bench/naive_urls.py), get the same posts.
+   whole ("applied_per_s"). The trivial view, the durable ceiling (bench/naive_urls.py: one
+   committed INSERT of the raw body into bench_ceiling per post, in autocommit, no auth, no
+   parsing; each post answered must be a row) and a prototype that only verifies and queues the
+   body in Redis (bench/naive_urls.py) get the same posts; ours is also given as a share of the
+   durable ceiling.
 2. SendGrid: --batches posts of --batch-size events (4 events per email dealt at random over the
    batches, 8 repeats inside each batch; no hard bounces) from Python threads, at concurrency 1
    and each --batch-concurrency: time to answer each post (p50, p99), and events applied per
@@ -70,6 +76,11 @@ REPEATS_PER_BATCH = 8
 SENDGRID_PATH = "/anymail/sendgrid/tracking/"
 GUNICORN = ["-w", "4", "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]
 WORKER = ["--concurrency", "2", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
+CEILING_TABLE = """CREATE TABLE bench_ceiling (
+    id bigserial PRIMARY KEY,
+    body bytea NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+)"""
 
 
 def fixture(esp: str, name: str):
@@ -291,6 +302,28 @@ def mailgun_run(base: str, data: dict, args) -> dict:
     return run | {"problems": check(len(sent), {"mailgun": expected})}
 
 
+def ceiling_run(base: str, data: dict, args) -> dict:
+    """The durable ceiling under the same posts; every post it answered must be a committed row,
+    counted here from another connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE bench_ceiling")
+    reset()
+    run = run_wrk(f"{base}/ceiling/", data["mailgun_file"], data["auth"], args)
+    del run["seconds"], run["sent_by_thread"]
+    time.sleep(1)  # requests written before wrk stopped are still being answered
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_ceiling")
+        run["stored"] = cursor.fetchone()[0]
+    problems = []
+    if run["status_5xx"] or run["errors"]:
+        problems.append(f"{run['status_5xx']} answered 5xx, {run['errors']} 4xx or socket errors")
+    if run["stored"] < run["responses"]:
+        problems.append(f"{run['stored']} rows stored, {run['responses']} posts answered")
+    return run | {"problems": problems}
+
+
 def batches_run(base: str, data: dict, args, concurrency: int) -> dict:
     reset()
     run = post_all(f"{base}{SENDGRID_PATH}", data["batches"], data["auth"], concurrency)
@@ -346,6 +379,9 @@ def bench(env: dict, data: dict, args) -> dict:
         time.sleep(1)
         results["enqueue_only"]["queued"] = queue.llen("bench:mailgun-enqueued")
         queue.delete("bench:mailgun-enqueued")
+        load = os.getloadavg()[0]
+        print(f"mailgun: durable ceiling (load {load:.1f})", file=sys.stderr)
+        results["durable_ceiling"] = ceiling_run(naive, data, args) | {"load_before": load}
         steps = [("mailgun", mailgun_run, {})]
         steps += [
             (f"batches_c{concurrency}", batches_run, {"concurrency": concurrency})
@@ -360,7 +396,76 @@ def bench(env: dict, data: dict, args) -> dict:
     finally:
         for server in servers:
             stop(server)
+    share = results["ours"]["mailgun"]["per_s"] / max(results["durable_ceiling"]["per_s"], 1)
+    results["ours"]["mailgun"]["share_of_durable_ceiling"] = round(share, 3)
     return results
+
+
+def table(results: dict, args) -> str:
+    """The results as one table (markdown), a row per server and measurement."""
+
+    def rate(value: float, unit: str) -> str:
+        return f"{value:,} {unit}"
+
+    def note(run: dict, *parts: str) -> str:
+        problems = run.get("problems", [])
+        return "; ".join([*parts, *(["PROBLEMS: " + ", ".join(problems)] if problems else [])])
+
+    mailgun = f"Mailgun single-event posts, {args.connections} connections, {args.duration} s"
+    trivial, ceiling = results["trivial"], results["durable_ceiling"]
+    enqueue, naive, ours = results["enqueue_only"], results["naive"], results["ours"]
+    rows = [
+        (mailgun, "trivial view", rate(trivial["per_s"], "req/s"), trivial, ""),
+        (
+            "",
+            "durable ceiling (one committed INSERT)",
+            rate(ceiling["per_s"], "req/s"),
+            ceiling,
+            note(ceiling, f"{ceiling['stored']:,} rows for {ceiling['responses']:,} answers"),
+        ),
+        (
+            "",
+            "verify and queue in Redis (prototype)",
+            rate(enqueue["per_s"], "req/s"),
+            enqueue,
+            f"{enqueue['queued']:,} queued",
+        ),
+    ]
+    for name, label in (("naive", "naive receiver"), ("ours", "ours")):
+        run = results[name]["mailgun"]
+        parts = [f"applied {run['applied_per_s']:,} events/s, drain lag {run['drain_lag_s']} s"]
+        if name == "ours":
+            parts.insert(0, f"ours = {run['share_of_durable_ceiling']:.0%} of the durable ceiling")
+            parts.insert(1, f"{run['per_s'] / max(naive['mailgun']['per_s'], 1):.1f}x naive")
+        rows.append(("", label, rate(run["per_s"], "posts/s"), run, note(run, *parts)))
+    steps = sorted(step for step in ours if step.startswith("batches_c"))
+    for step in steps:
+        concurrency = step.removeprefix("batches_c")
+        measurement = f"SendGrid {args.batch_size}-event batches, {concurrency} at a time"
+        for name, label in (("naive", "naive receiver"), ("ours", "ours")):
+            run = results[name][step]
+            parts = [f"answered {run['answered_per_s']:,} events/s"]
+            if name == "ours":
+                ratio = run["events_per_s"] / max(naive[step]["events_per_s"], 1)
+                parts.append(f"{ratio:.1f}x naive")
+            first = measurement if name == "naive" else ""
+            applied = rate(run["events_per_s"], "events/s applied")
+            rows.append((first, label, applied, run, note(run, *parts)))
+    for name, label in (("naive", "naive receiver"), ("ours", "ours")):
+        run = results[name]["duplicates"]
+        first = "duplicates (a batch again, a batch twice at once)" if name == "naive" else ""
+        stored = "each event stored once" if not run["problems"] else ""
+        statuses = f"statuses {run['statuses']}"
+        rows.append((first, label, "", {}, note(run, statuses, *([stored] if stored else []))))
+    lines = [
+        "| measurement | server | rate | p50 | p99 | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for measurement, label, rate_text, run, text in rows:
+        p50 = f"{run['p50_ms']} ms" if "p50_ms" in run else ""
+        p99 = f"{run['p99_ms']} ms" if "p99_ms" in run else ""
+        lines.append(f"| {measurement} | {label} | {rate_text} | {p50} | {p99} | {text} |")
+    return "\n".join(lines)
 
 
 def warm_up(base: str, data: dict) -> None:
@@ -487,6 +592,10 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(CEILING_TABLE)  # the durable ceiling's own table (bench/naive_urls.py)
     rng = random.Random(20240611)
     auth = "Basic " + base64.b64encode(env["ANYMAIL_WEBHOOK_SECRET"].encode()).decode()
     batch_emails = args.batches * (args.batch_size - REPEATS_PER_BATCH) // 4
@@ -505,6 +614,7 @@ def main() -> None:
     results["profile_1000_event_batch_ms"] = profile_batch(data["spare"][0], auth)
     results["setup"] = vars(args) | {"cores": os.cpu_count()}
     print(json.dumps(results, indent=2))
+    print(table(results, args), file=sys.stderr)
 
 
 if __name__ == "__main__":
