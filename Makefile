@@ -1,18 +1,28 @@
-# `make test` and `make demo` are the two commands users run (CONTRACT.md).
+# `make test` and `make demo` are the two commands users run (README).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8000
+# With DATABASE_URL unset, a private PostgreSQL server of the checkout's own (.postgres/NAME).
+PRIVATE_PG := $(PY) scripts/private_postgres.py run
 
-.PHONY: install test demo lint format bench clean browser
+.PHONY: install test demo lint format bench clean browser lock screenshots
 
-$(STAMP): pyproject.toml
+# Every installed package is pinned, with its hashes, in requirements.lock (`make lock`).
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Pins every package pyproject.toml asks for at the newest release that fits.
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--generate-hashes --upgrade -o requirements.lock
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browser:
@@ -21,10 +31,14 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(STAMP) browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PRIVATE_PG) test -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Refreshes the README's screenshots from a run of the browser tests.
+screenshots: $(STAMP) browser
+	SCREENSHOTS=docs/screenshots $(PRIVATE_PG) test -- $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	bash scripts/demo.sh
+	PORT=$(PORT) $(PRIVATE_PG) demo -- bash scripts/demo.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -35,4 +49,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .celery .pytest_cache db.sqlite3
+	rm -rf $(VENV) .celery .pytest_cache

@@ -65,13 +65,12 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def env_database(name: str, default: str) -> dict:
-    url = env_str(name, default)
+def env_database(name: str, why: str) -> dict:
+    """A postgres:// URL; a server on a Unix socket is named by `?host=/its/folder`."""
+    url = env_required(name, why)
     scheme = urlsplit(url).scheme
-    if scheme not in ("postgres", "postgresql", "sqlite"):
-        raise ImproperlyConfigured(
-            f"{name} must be a postgres:// or sqlite:/// URL, not {scheme!r}"
-        )
+    if scheme not in ("postgres", "postgresql"):
+        raise ImproperlyConfigured(f"{name} must be a postgres:// URL, not {scheme!r}")
     return environ.Env.db_url_config(url)
 
 

@@ -74,10 +74,12 @@ TEMPLATES = [
     },
 ]
 
-# SQLite is only the embedded default that lets `make demo` run anywhere.
-DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+# PostgreSQL only. `make demo` and `make test` start a private server when DATABASE_URL is unset.
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL", "postgres://user@host:port/name; `make demo` and `make test` set it"
+    )
+}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -93,12 +93,3 @@ def eager_celery():
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=False)
     yield app
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_TASK_EAGER_PROPAGATES=True)
-
-
-def pytest_collection_modifyitems(items):
-    # Tests that drive several real processes (workers, simulator, gunicorn, Chromium, a
-    # restarted PostgreSQL) on two shared cores get one retry; a retry is reported in the
-    # summary ("R"), so a test that needs it is seen, not hidden.
-    for item in items:
-        if item.get_closest_marker("integration"):
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))

@@ -21,6 +21,7 @@ def load_settings(**overrides: str) -> subprocess.CompletedProcess:
     [
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("DATABASE_URL", "mysql://db/x", "DATABASE_URL must be a postgres"),
+        ("DATABASE_URL", "sqlite:///db.sqlite3", "DATABASE_URL must be a postgres"),
         ("CELERY_BROKER_URL", "http://broker", "CELERY_BROKER_URL must be a URL"),
         ("EMAIL_ESP", "sparkpost", "EMAIL_ESP must be one of"),
         ("ANYMAIL_WEBHOOK_SECRET", "no-colon-here", "ANYMAIL_WEBHOOK_SECRET must be user:password"),
@@ -32,6 +33,16 @@ def test_it_refuses_bad_values_loudly(name, value, words):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert words in result.stderr
+
+
+def test_it_needs_a_postgresql_server():
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    code = "from django.conf import settings; settings.DATABASES"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set" in result.stderr
 
 
 def test_production_needs_a_secret_key():

@@ -1,8 +1,7 @@
 """Kill things while mail flows; every email must end in a final state, sent exactly once,
 with no event lost. Real Redis, PostgreSQL, Celery workers and the ESP simulator."""
 
-import shutil
-import subprocess
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from django_scopes import scope, scopes_disabled
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.services import direct_message_send
 from messaging.tasks import inbox_drain_task, outbox_sweep_task
+from scripts.private_postgres import server_start, server_stop
 from tests.factories import ClientFactory
 from tests.faults.conftest import kill_process_group
 from tests.processes import wait_for
@@ -128,16 +128,9 @@ def test_the_esp_failing_and_timing_out_for_a_while(
         assert max(OutboundEmail.objects.values_list("attempts", flat=True)) > 1
 
 
-PG_CTLCLUSTER = shutil.which("pg_ctlcluster")
-
-
-def postgresql(action: str) -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
-    subprocess.run(
-        [PG_CTLCLUSTER, "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        timeout=120,
-    )
+# The private server `make test` started for this run (scripts/private_postgres.py): this test
+# stops and starts it. A server given by DATABASE_URL is somebody else's, and is left alone.
+PRIVATE_DATA = os.environ.get("PRIVATE_POSTGRES_DATA")
 
 
 def refused_webhooks(simulator) -> list:
@@ -150,8 +143,7 @@ def refused_webhooks(simulator) -> list:
 
 
 @pytest.mark.skipif(
-    PG_CTLCLUSTER is None or not Path("/etc/postgresql").exists(),
-    reason="needs a local PostgreSQL cluster managed by pg_ctlcluster",
+    PRIVATE_DATA is None, reason="needs the test run's own PostgreSQL server (DATABASE_URL unset)"
 )
 def test_postgresql_restarted_while_webhooks_arrive(
     cast, esp_simulator, private_redis, start_worker, fast_retries
@@ -165,11 +157,12 @@ def test_postgresql_restarted_while_webhooks_arrive(
             return not OutboundEmail.objects.filter(status="sending").exists()
 
     wait_for(all_handed_over, timeout=60, interval=0.1)
-    postgresql("stop")  # while the delivered/opened/clicked webhooks are still coming
+    data = Path(PRIVATE_DATA)
+    server_stop(data)  # while the delivered/opened/clicked webhooks are still coming
     try:
         wait_for(lambda: refused_webhooks(esp_simulator), timeout=60, interval=0.2)
     finally:
-        postgresql("start")
+        server_start(data)
     connection.close()
     esp_simulator.configure(delay_scale=0.02)
     sweep_until_final(emails)
