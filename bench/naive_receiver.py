@@ -7,7 +7,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailEvent, OutboundEmail
-from messaging.tracking.ingest import EXPLAINED
+from messaging.status import STATUS_RANK
+from messaging.tracking.apply import EXPLAINED
 from messaging.tracking.rows import event_row
 
 ROW_FIELDS = (
@@ -47,9 +48,10 @@ def naive_tracking_received(sender, event, esp_name: str, **kwargs) -> None:
         except IntegrityError:
             return  # already stored
         if email and row.status:
-            OutboundEmail.objects.filter(pk=email.pk, status_rank__lt=row.rank).update(
+            rank = STATUS_RANK[row.status]
+            OutboundEmail.objects.filter(pk=email.pk, status_rank__lt=rank).update(
                 status=row.status,
-                status_rank=row.rank,
+                status_rank=rank,
                 reason=row.words if row.status in EXPLAINED else "",
                 status_changed_at=now,
             )

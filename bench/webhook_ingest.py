@@ -501,8 +501,9 @@ def profile_batch(body: bytes, auth: str, repeats: int = 5) -> dict:
     from django.db import connection
     from django.test import RequestFactory
 
-    from messaging.tracking.ingest import events_receive, inbox_drain
-    from messaging.webhooks import SendGridTracking, _batch
+    from messaging.tracking.drain import inbox_drain
+    from messaging.tracking.receive import events_receive
+    from messaging.tracking.webhooks import SendGridTracking, _batch
 
     def statement(sql: str) -> str:
         kind = sql.split(None, 1)[0].upper()

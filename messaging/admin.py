@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
+from messaging.tracking.receive import drain_requests
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -105,8 +106,6 @@ class ReceivedBatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Apply the selected batches again")
     def apply_again(self, request, queryset) -> None:
-        from messaging.tasks import drain_requests
-
         count = queryset.filter(failed_at__isnull=False).update(failed_at=None, error="")
         drain_requests.request()
         self.message_user(request, f"{count} batch(es) queued to be applied again.", messages.INFO)

@@ -14,4 +14,4 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         setting_changed.connect(_forget_esp_connection)
-        from messaging import webhooks  # noqa: F401  (connects the tracking signal receiver)
+        from messaging.tracking import webhooks  # noqa: F401  (connects the signal receiver)

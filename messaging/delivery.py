@@ -15,11 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Clinic
-from messaging.consequences import email_owner, email_suppress_consequences
 from messaging.invoice_pdf import invoice_pdf
 from messaging.models import OutboundEmail
 from messaging.policy import SendFailure, classify_send_failure, retry_delay
 from messaging.status import STATUS_RANK, EmailStatus
+from messaging.tracking.consequences import email_owner, email_suppress_consequences
 from notifications.services import notification_create
 from suppression.models import SuppressionReason
 

@@ -152,7 +152,6 @@ class EmailEvent(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     email_id_hint = models.UUIDField(null=True, blank=True, help_text="email_id from metadata")
     dedup_key = models.CharField(max_length=128)
-    batch = models.UUIDField(null=True, editable=False, help_text="The webhook post it came in")
     raw = models.JSONField(default=dict)
 
     objects = ScopedManager(clinic="clinic")
@@ -187,8 +186,8 @@ class ReceivedBatch(models.Model):
     esp = models.CharField(max_length=20)
     received_at = models.DateTimeField(default=timezone.now)
     event_count = models.PositiveIntegerField()
-    # The EventRows as JSON (jsonb on PostgreSQL): parsed as the post is kept, so that the drain,
-    # the slower side, reads it without parsing (docs/benchmarks.md).
+    # The EventRows as jsonb: parsed as the post is kept, so that the drain, the slower side,
+    # reads it without parsing (docs/benchmarks.md).
     payload = models.JSONField()
     failed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Why a worker could not apply it")

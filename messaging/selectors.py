@@ -67,12 +67,3 @@ def client_email_log(*, client, days: int) -> QuerySet[OutboundEmail]:
         .defer("body_text", "body_html")
         .prefetch_related(Prefetch("events", queryset=events))
     )
-
-
-def emails_awaiting_events(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:
-    """Handed to an ESP that reports delivery, and not heard of since (call unscoped)."""
-    return OutboundEmail.objects.filter(
-        status=EmailStatus.PROCESSED,
-        flagged_stuck_at__isnull=True,
-        sent_at__lt=now - older_than,
-    ).exclude(esp="smtp")

@@ -4,14 +4,13 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from clinic.models import Appointment, Client, Invoice, SmartForm, SmartFormRequest
 from messaging.models import APPOINTMENT_KINDS, EmailKind, OutboundEmail
 from messaging.rendering import render_email
 from messaging.status import STATUS_RANK, EmailStatus
-from notifications.services import notification_create, notification_create_for_admins
+from notifications.services import notification_create
 from suppression.services import mail_permission
 
 logger = logging.getLogger(__name__)
@@ -201,22 +200,3 @@ def reminder_prepare(*, appointment: Appointment) -> OutboundEmail | None:
             )
     except IntegrityError:
         return None
-
-
-def email_flag_stuck(*, email: OutboundEmail) -> bool:
-    """Flags an email left `processed` for support and tells the clinic's admins, once."""
-    flagged = OutboundEmail.objects.filter(pk=email.pk, flagged_stuck_at__isnull=True).update(
-        flagged_stuck_at=timezone.now()
-    )
-    if flagged:
-        notification_create_for_admins(
-            clinic=email.clinic,
-            text=(
-                f"{email.get_kind_display()} to {email.client} was handed to the email provider "
-                f"at {email.sent_at:%H:%M} UTC and nothing has been heard of it since. Support "
-                "has been flagged; the client may not have received it."
-            ),
-            client=email.client,
-            email_id=email.id,
-        )
-    return bool(flagged)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import webhooks
+from messaging.tracking import webhooks
 
 # The same paths and names as anymail's own, served by views that ingest a post as one batch.
 urlpatterns = [

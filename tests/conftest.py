@@ -26,7 +26,7 @@ def login_throttling_off(settings):
 def no_drain_requested_before():
     """A drain requested by an earlier test, on a broker no worker reads, must not stand in for
     the drains this test's posts request."""
-    from messaging.tasks import drain_requests
+    from messaging.tracking.receive import drain_requests
 
     drain_requests.forget()
 

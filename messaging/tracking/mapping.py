@@ -21,10 +21,6 @@ class Verdict:
     status: str | None  # None: kept as a fact of the email, changes no status
     suppress: str | None = None
 
-    @property
-    def hard(self) -> bool:
-        return self.suppress is not None
-
 
 PROCESSED = Verdict(EmailStatus.PROCESSED)
 DEFERRED = Verdict(EmailStatus.DEFERRED)

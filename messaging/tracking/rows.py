@@ -10,16 +10,8 @@ from typing import Any
 
 import orjson
 
-from messaging.status import STATUS_RANK
 from messaging.tracking.mapping import verdict_for
 from suppression.models import stream_for_esp
-
-ESP_KEYS = {
-    "Mailgun": "mailgun",
-    "Postmark": "postmark",
-    "Amazon SES": "amazon_ses",
-    "SendGrid": "sendgrid",
-}
 
 
 @dataclass(frozen=True)
@@ -39,10 +31,6 @@ class EventRow:
     email_id_hint: uuid.UUID | None
     dedup_key: str
     raw: Any
-
-    @property
-    def rank(self) -> int:
-        return STATUS_RANK[self.status] if self.status else -1
 
     @property
     def words(self) -> str:
@@ -73,17 +61,6 @@ def _kept(value: Any) -> Any:
     if isinstance(value, list):
         return [_kept(item) for item in value]
     return value
-
-
-def rows_load(items: list[dict]) -> list[EventRow]:
-    """The rows back from a ReceivedBatch's payload, as its JSON field reads it."""
-    rows = []
-    for fields in items:
-        occurred_at, hint = fields["occurred_at"], fields["email_id_hint"]
-        fields["occurred_at"] = datetime.fromisoformat(occurred_at) if occurred_at else None
-        fields["email_id_hint"] = uuid.UUID(hint) if hint else None
-        rows.append(EventRow(**fields))
-    return rows
 
 
 def _esp_event_id(esp: str, raw: Any) -> str | None:

@@ -8,10 +8,10 @@ from django.test import RequestFactory
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailEvent, EmailKind, OutboundEmail, ReceivedBatch
-from messaging.tasks import inbox_drain_task
-from messaging.tracking.ingest import events_receive
+from messaging.tracking.receive import events_receive
 from messaging.tracking.rows import event_row
-from messaging.webhooks import SendGridTracking
+from messaging.tracking.tasks import inbox_drain_task
+from messaging.tracking.webhooks import SendGridTracking
 from tests.faults.conftest import kill_process_group
 from tests.load.test_webhook_flood import sendgrid_event
 from tests.processes import wait_for

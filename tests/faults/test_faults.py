@@ -10,7 +10,8 @@ from django_scopes import scope, scopes_disabled
 
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.services import direct_message_send
-from messaging.tasks import inbox_drain_task, outbox_sweep_task
+from messaging.tasks import outbox_sweep_task
+from messaging.tracking.tasks import inbox_drain_task
 from scripts.private_postgres import server_start, server_stop
 from tests.factories import ClientFactory
 from tests.faults.conftest import kill_process_group

@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
 from messaging.status import STATUS_RANK
-from messaging.tracking.ingest import inbox_drain
+from messaging.tracking.drain import inbox_drain
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esp"
 FIXTURE_EMAIL_ID = uuid.UUID("5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11")

@@ -4,8 +4,10 @@ when a batch cannot be applied."""
 
 import json
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -15,10 +17,11 @@ from django_scopes import scopes_disabled
 
 from config.celery import app
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
-from messaging.tasks import DrainRequests, inbox_drain_task
-from messaging.tracking import ingest
-from messaging.tracking.ingest import DRAIN_LOCK, events_receive, inbox_drain
-from messaging.tracking.rows import rows_dump, rows_load
+from messaging.tracking import drain
+from messaging.tracking.drain import DRAIN_LOCK, Drained, inbox_drain
+from messaging.tracking.receive import DrainRequests, events_receive
+from messaging.tracking.rows import EventRow, rows_dump
+from messaging.tracking.tasks import inbox_drain_task
 from tests.processes import celery_broker
 from tests.tracking.helpers import basic_auth, load, post_json, tracked_email
 
@@ -61,7 +64,7 @@ def test_a_post_is_kept_as_one_batch_until_a_worker_applies_it(client, bob_email
     with scopes_disabled():
         assert not EmailEvent.objects.exists()
 
-    assert inbox_drain() == 1
+    assert inbox_drain().events == 1
     assert status_of(bob_email) == "delivered"
     assert not ReceivedBatch.objects.exists()
 
@@ -130,9 +133,9 @@ def drain_running_elsewhere():
 def test_a_drain_leaves_the_batches_to_the_one_running(client, bob_email):
     post_delivered(client)
     with drain_running_elsewhere():
-        assert inbox_drain() == 0  # at once: no second drain on the same emails
+        assert inbox_drain().events == 0  # at once: no second drain on the same emails
         assert ReceivedBatch.objects.count() == 1
-    assert inbox_drain() == 1
+    assert inbox_drain().events == 1
     assert status_of(bob_email) == "delivered"
 
 
@@ -140,7 +143,7 @@ def test_a_batch_kept_while_the_drain_lets_go_is_applied_by_it(client, bob_email
     """Its own drain was turned away by the lock: the running drain looks again after letting
     go, rather than leave the batch to the beat."""
     post_delivered(client)
-    let_go = ingest._drain_unlock
+    let_go = drain._drain_unlock
     late = []
 
     def a_post_arrives_first():
@@ -148,20 +151,27 @@ def test_a_batch_kept_while_the_drain_lets_go_is_applied_by_it(client, bob_email
             late.append(events_receive(esp="postmark", rows=[_spam_row()]))
         let_go()
 
-    monkeypatch.setattr(ingest, "_drain_unlock", a_post_arrives_first)
-    assert inbox_drain() == 2
+    monkeypatch.setattr(drain, "_drain_unlock", a_post_arrives_first)
+    assert inbox_drain().events == 2
     assert status_of(bob_email) == "spam_report"
     assert not ReceivedBatch.objects.exists()
 
 
-def test_a_drain_past_its_budget_hands_over_to_a_fresh_one(client, bob_email):
+def test_a_drain_past_its_budget_hands_over_to_a_fresh_one(client, bob_email, settings):
     app.control.purge()
     try:
         post_delivered(client)
         post_delivered(client)
         app.control.purge()
-        assert inbox_drain(max_events=1, budget=0) == 1  # one group, then its time is up
+        # One group, then its time is up.
+        assert inbox_drain(max_events=1, budget=0) == Drained(1, out_of_time=True)
         assert ReceivedBatch.objects.count() == 1
+        assert not queued_drains()  # its task asks for the fresh one
+
+        settings.CELERY_TASK_SOFT_TIME_LIMIT = 0  # the task's budget: none
+        post_delivered(client)
+        app.control.purge()
+        assert inbox_drain_task.apply().get() == 2
         assert len(queued_drains()) == 1
     finally:
         app.control.purge()
@@ -189,7 +199,7 @@ def test_a_batch_that_cannot_be_applied_is_set_aside_and_the_others_applied(cast
     assert len(left) == 2
     assert all(batch.failed_at and batch.error for batch in left)
     assert "too long" in left[1].error
-    assert inbox_drain() == 0  # set aside: not tried again and again
+    assert inbox_drain().events == 0  # set aside: not tried again and again
 
 
 def test_support_applies_a_set_aside_batch_again(client, cast, bob_email):
@@ -234,14 +244,17 @@ def _spam_row():
 
 def test_rows_come_back_from_their_batch_as_they_went_in():
     row = _delivered_row()
-    assert rows_load(json.loads(rows_dump([row]))) == [row]
+    [fields] = json.loads(rows_dump([row]))
+    fields["occurred_at"] = datetime.fromisoformat(fields["occurred_at"])
+    fields["email_id_hint"] = uuid.UUID(fields["email_id_hint"])
+    assert EventRow(**fields) == row
 
 
 def test_a_raw_event_orjson_cannot_write_is_kept_all_the_same(cast, bob_email):
     raw = {"Tag": 2**70, "Details": "Zustellung bestätigt ✓"}  # beyond 64 bits; not ASCII
     events_receive(esp="postmark", rows=[replace(_delivered_row(), raw=raw)])
 
-    assert inbox_drain() == 1
+    assert inbox_drain().events == 1
     assert status_of(bob_email) == "delivered"
     with scopes_disabled():
         assert EmailEvent.objects.get().raw == raw
@@ -251,7 +264,7 @@ def test_a_batch_that_cannot_be_read_stays_set_aside_when_the_rest_applies(cast,
     ReceivedBatch.objects.create(esp="postmark", event_count=1, payload="not json")
     events_receive(esp="postmark", rows=[_delivered_row()])
 
-    assert inbox_drain() == 2  # both taken; one of them set aside
+    assert inbox_drain().events == 2  # both taken; one of them set aside
     assert status_of(bob_email) == "delivered"
     left = ReceivedBatch.objects.get()
     assert (left.payload, left.failed_at is not None) == ("not json", True)
@@ -310,7 +323,7 @@ def test_a_nan_beside_a_huge_integer_is_kept_as_null(cast, bob_email):
     raw = {"Tag": 2**70, "Score": float("nan")}  # orjson cannot write the one, jsonb the other
     events_receive(esp="postmark", rows=[replace(_delivered_row(), raw=raw)])
 
-    assert inbox_drain() == 1
+    assert inbox_drain().events == 1
     with scopes_disabled():
         assert EmailEvent.objects.get().raw == {"Tag": 2**70, "Score": None}
 
@@ -324,9 +337,9 @@ def test_a_worker_past_its_time_limit_leaves_the_batch_waiting(cast, bob_email, 
     def out_of_time(batch_ids):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(ingest, "_store", out_of_time)
+    monkeypatch.setattr(drain, "events_store", out_of_time)
     with pytest.raises(SoftTimeLimitExceeded):
         inbox_drain()
     assert ReceivedBatch.objects.get().failed_at is None
     monkeypatch.undo()
-    assert inbox_drain() == 1
+    assert inbox_drain().events == 1

@@ -6,7 +6,8 @@ from django_scopes import scopes_disabled
 from clinic.models import Membership
 from messaging.models import EmailEvent, OutboundEmail
 from messaging.retention import log_purge
-from messaging.tasks import retention_purge_task, stuck_emails_flag_task
+from messaging.tasks import retention_purge_task
+from messaging.tracking.tasks import stuck_emails_flag_task
 from notifications.models import Notification
 from tests.tracking.helpers import emails_aged, post_fixture, tracked_email
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailEvent, OutboundEmail
-from messaging.tasks import events_rematch_task
+from messaging.tracking.tasks import events_rematch_task
 from tests.tracking.helpers import MESSAGE_IDS, load, post_json, tracked_email
 
 

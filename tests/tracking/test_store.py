@@ -1,14 +1,13 @@
-"""PostgreSQL stores received batches in one statement that reads their JSON itself; other
-databases (the demo's SQLite) through the ORM. Both store each event once, matched to its email,
-and return exactly the new ones."""
+"""PostgreSQL stores received batches in one statement that reads their JSON itself: each event
+once, matched to its email, and returns exactly the new ones."""
 
-import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailEvent
-from messaging.tracking import ingest
+from messaging.tracking.receive import events_receive
 from messaging.tracking.rows import EventRow
+from messaging.tracking.store import STORED_COLUMNS, events_store
 from tests.tracking.helpers import tracked_email
 
 
@@ -36,17 +35,16 @@ def row(email, key: str, **fields) -> EventRow:
 
 
 def received(email, keys, **fields) -> int:
-    return ingest.events_receive(esp="mailgun", rows=[row(email, key, **fields) for key in keys])
+    return events_receive(esp="mailgun", rows=[row(email, key, **fields) for key in keys])
 
 
-@pytest.mark.parametrize("store", [ingest._store_in_database, ingest._store_by_orm])
-def test_each_path_stores_once_and_returns_the_new(cast, store):
+def test_each_event_is_stored_once_and_the_new_returned(cast):
     email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
     first_batch = received(email, ["a", "b", "a"])
     second_batch = received(email, ["b", "c"])
     with scopes_disabled():
-        first = store([first_batch])
-        second = store([second_batch])
+        first = events_store([first_batch])
+        second = events_store([second_batch])
         assert sorted(EmailEvent.objects.values_list("dedup_key", flat=True)) == ["a", "b", "c"]
         stored = EmailEvent.objects.get(dedup_key="c")
     assert stored.raw == {"id": "c"}
@@ -62,13 +60,12 @@ def test_each_path_stores_once_and_returns_the_new(cast, store):
     assert second[0].words == "250 OK"
 
 
-@pytest.mark.parametrize("store", [ingest._store_in_database, ingest._store_by_orm])
-def test_each_path_matches_by_message_id_or_leaves_unmatched(cast, store):
+def test_an_event_is_matched_by_message_id_or_left_unmatched(cast):
     email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
     by_message_id = received(email, ["m"], email_id_hint=None, message_id=email.esp_message_id)
     unknown = received(email, ["u"], email_id_hint=None, message_id="<nobody@example.test>")
     with scopes_disabled():
-        store([by_message_id, unknown])
+        events_store([by_message_id, unknown])
         matched = EmailEvent.objects.get(dedup_key="m")
         unmatched = EmailEvent.objects.get(dedup_key="u")
     assert (matched.email_id, matched.clinic_id) == (email.id, email.clinic_id)
@@ -76,16 +73,15 @@ def test_each_path_matches_by_message_id_or_leaves_unmatched(cast, store):
     assert unmatched.received_at is not None  # the rematch window counts from here
 
 
-@pytest.mark.parametrize("store", [ingest._store_in_database, ingest._store_by_orm])
-def test_of_repeats_in_one_batch_each_path_keeps_the_first(cast, store):
+def test_of_repeats_in_one_batch_the_first_is_kept(cast):
     email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
     rows = [row(email, "k", mta_response="250 first"), row(email, "k", mta_response="250 again")]
-    batch = ingest.events_receive(esp="mailgun", rows=rows)
+    batch = events_receive(esp="mailgun", rows=rows)
     with scopes_disabled():
-        [new] = store([batch])
+        [new] = events_store([batch])
     assert new.mta_response == "250 first"
 
 
-def test_a_stored_event_fills_every_column_but_its_id_and_post():
+def test_a_stored_event_fills_every_column_but_its_id():
     columns = {field.attname for field in EmailEvent._meta.concrete_fields}
-    assert set(ingest.STORED_COLUMNS) == columns - {"id", "batch"}
+    assert set(STORED_COLUMNS) == columns - {"id"}

@@ -1,6 +1,6 @@
 """ESP tracking webhooks: anymail's views verify and parse, its `tracking` signal carries each
 event, and the whole post is kept as one ReceivedBatch before the ESP is answered; a worker
-stores and applies it (messaging/tracking/ingest.py, docs/benchmarks.md for why not inline)."""
+stores and applies it (messaging/tracking/drain.py, docs/benchmarks.md for why not inline)."""
 
 import logging
 from contextvars import ContextVar
@@ -16,8 +16,7 @@ from botocore.exceptions import ClientError
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
 
-from messaging.tasks import drain_requests
-from messaging.tracking.ingest import events_receive
+from messaging.tracking.receive import drain_requests, events_receive
 from messaging.tracking.rows import EventRow, event_row
 
 security_logger = logging.getLogger("django.security.webhooks")

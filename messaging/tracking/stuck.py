@@ -1,0 +1,59 @@
+"""Emails an ESP accepted and never said more of: flagged for support, clinic admins told."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from messaging.models import OutboundEmail
+from messaging.status import EmailStatus
+from notifications.services import notification_create_for_admins
+
+# How long an email may stay `processed` with no later event before support is told.
+STUCK_AFTER = timedelta(minutes=10)
+# Flagged per run, at most: the next run flags the rest.
+STUCK_PER_RUN = 1000
+
+
+def emails_awaiting_events(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:
+    """Handed to an ESP that reports delivery, and not heard of since (call unscoped)."""
+    return OutboundEmail.objects.filter(
+        status=EmailStatus.PROCESSED,
+        flagged_stuck_at__isnull=True,
+        sent_at__lt=now - older_than,
+    ).exclude(esp="smtp")
+
+
+def stuck_emails_flag(*, now: datetime) -> int:
+    """Flags every email `processed` for STUCK_AFTER with no later event; returns how many."""
+    with scopes_disabled():
+        stuck = list(
+            emails_awaiting_events(now=now, older_than=STUCK_AFTER).select_related(
+                "clinic", "client"
+            )[:STUCK_PER_RUN]
+        )
+    flagged = 0
+    for email in stuck:
+        with scope(clinic=email.clinic_id):
+            flagged += email_flag_stuck(email=email)
+    return flagged
+
+
+def email_flag_stuck(*, email: OutboundEmail) -> bool:
+    """Flags an email left `processed` for support and tells the clinic's admins, once."""
+    flagged = OutboundEmail.objects.filter(pk=email.pk, flagged_stuck_at__isnull=True).update(
+        flagged_stuck_at=timezone.now()
+    )
+    if flagged:
+        notification_create_for_admins(
+            clinic=email.clinic,
+            text=(
+                f"{email.get_kind_display()} to {email.client} was handed to the email provider "
+                f"at {email.sent_at:%H:%M} UTC and nothing has been heard of it since. Support "
+                "has been flagged; the client may not have received it."
+            ),
+            client=email.client,
+            email_id=email.id,
+        )
+    return bool(flagged)

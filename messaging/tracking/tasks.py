@@ -1,0 +1,32 @@
+"""Tracking's Celery tasks. Each keeps the name it was first registered under (in
+messaging.tasks), so that queued tasks and the beat schedule (config/celery.py) still find it."""
+
+from django.conf import settings
+from django.utils import timezone
+
+from config.celery import app
+from messaging.tracking.apply import REMATCH_WINDOW, events_rematch
+from messaging.tracking.drain import DRAIN_PAUSE, inbox_drain
+from messaging.tracking.receive import drain_requests
+from messaging.tracking.stuck import stuck_emails_flag
+
+
+@app.task(name="messaging.tasks.inbox_drain_task")
+def inbox_drain_task() -> int:
+    # Well within the task's time limit: a drain that would run longer hands over to a fresh one.
+    drained = inbox_drain(pause=DRAIN_PAUSE, budget=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2)
+    if drained.out_of_time:
+        drain_requests.forget()
+        drain_requests.request()
+    return drained.events
+
+
+@app.task(name="messaging.tasks.events_rematch_task")
+def events_rematch_task() -> int:
+    return events_rematch(received_after=timezone.now() - REMATCH_WINDOW)
+
+
+@app.task(name="messaging.tasks.stuck_emails_flag_task")
+def stuck_emails_flag_task() -> int:
+    """Emails `processed` too long with no later event: flagged, clinic admins told."""
+    return stuck_emails_flag(now=timezone.now())
