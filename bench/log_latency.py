@@ -109,7 +109,7 @@ def explain(client) -> str:
     from django.conf import settings
     from django_scopes import scopes_disabled
 
-    from messaging.selectors import client_email_log
+    from messaging.log.selectors import client_email_log
 
     with scopes_disabled():
         log = client_email_log(client=client, days=settings.EMAIL_LOG_RETENTION_DAYS)
@@ -122,7 +122,7 @@ def retention_one_day(days_ago: int) -> dict:
     from django.utils import timezone
     from django_scopes import scopes_disabled
 
-    from messaging import retention
+    from messaging.log import retention
     from messaging.models import EmailEvent, OutboundEmail
 
     cutoff = timezone.now() - timedelta(days=days_ago)

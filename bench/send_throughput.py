@@ -55,7 +55,7 @@ def reminders_fall_due(clinic, user, clients) -> float:
     from django.utils import timezone
 
     from clinic.models import Appointment
-    from messaging.tasks import reminders_send_task
+    from messaging.sending.tasks import reminders_send_task
 
     start = timezone.now() + timedelta(hours=2)
     Appointment.objects.bulk_create(
@@ -78,7 +78,7 @@ def save_and_enqueue(clinic, user, clients) -> float:
     from django.db import transaction
     from django_scopes import scope
 
-    from messaging.services import direct_message_send
+    from messaging.sending.triggers import direct_message_send
 
     committed = []
     with scope(clinic=clinic), transaction.atomic():

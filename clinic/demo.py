@@ -1,4 +1,4 @@
-"""The demo data of CONTRACT.md; every function here is idempotent."""
+"""The demo data that `make demo` loads; every function here is idempotent."""
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,7 +17,7 @@ from clinic.models import (
     User,
 )
 
-DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 (published in CONTRACT.md for the demo)
+DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 (published in README.md for the demo)
 
 CLINICS = [
     {

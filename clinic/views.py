@@ -6,6 +6,7 @@ from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.forms import ClientForm, ClinicSettingsForm
 from clinic.models import Client
 from clinic.selectors import client_form_requests, client_search, client_upcoming_appointments
+from messaging.log.presentation import client_email_context
 
 
 def home(request):
@@ -26,6 +27,7 @@ def client_detail(request, client_id: int):
         "client": client,
         "appointments": client_upcoming_appointments(client=client),
         "form_requests": client_form_requests(client=client),
+        **client_email_context(client, request.GET.get("page")),
     }
     return render(request, "clinic/client_detail.html", context)
 

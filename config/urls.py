@@ -6,11 +6,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/", include("messaging.api_urls")),
+    path("api/", include("messaging.log.api_urls")),
     path("anymail/", include("messaging.urls")),
     path("anymail/", include("anymail.urls")),
     path("", include("clinic.urls")),
     path("", include("suppression.urls")),
-    path("", include("messaging.page_urls")),
+    path("", include("messaging.log.page_urls")),
     path("", include("notifications.urls")),
 ]

@@ -4,7 +4,7 @@ from django.core.signals import setting_changed
 
 def _forget_esp_connection(*, setting: str, **kwargs) -> None:
     if setting in ("EMAIL_BACKEND", "ANYMAIL"):
-        from messaging.delivery import esp_connection
+        from messaging.sending.connections import esp_connection
 
         esp_connection.cache_clear()
 

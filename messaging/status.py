@@ -1,4 +1,4 @@
-"""The status of an email is the highest-ranked status among its events (DESIGN.md)."""
+"""The status of an email is the highest-ranked status among its events."""
 
 from django.db import models
 

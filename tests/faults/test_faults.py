@@ -9,8 +9,8 @@ from django.db import connection, transaction
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
-from messaging.services import direct_message_send
-from messaging.tasks import outbox_sweep_task
+from messaging.sending.tasks import outbox_sweep_task
+from messaging.sending.triggers import direct_message_send
 from messaging.tracking.tasks import inbox_drain_task
 from scripts.private_postgres import server_start, server_stop
 from tests.factories import ClientFactory

@@ -7,7 +7,7 @@ from django_scopes import scope, scopes_disabled
 
 from clinic.models import Client
 from messaging.models import EmailEvent, OutboundEmail
-from messaging.services import direct_message_send
+from messaging.sending.triggers import direct_message_send
 from notifications.models import Notification
 from suppression.models import Suppression
 from tests.factories import ClientFactory

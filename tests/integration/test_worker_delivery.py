@@ -3,7 +3,7 @@ from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
-from messaging.services import direct_message_send
+from messaging.sending.triggers import direct_message_send
 from messaging.status import EmailStatus
 from tests.processes import wait_for
 

@@ -9,7 +9,7 @@ from django_scopes import scope, scopes_disabled
 
 from clinic.models import SmartFormRequest
 from config.logging import RedactPersonalData
-from messaging.services import direct_message_send, smart_form_send
+from messaging.sending.triggers import direct_message_send, smart_form_send
 from tests.factories import PASSWORD, SmartFormFactory
 from tests.tracking.helpers import post_fixture, tracked_email
 

@@ -5,9 +5,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
-from messaging.selectors import appointments_due_for_reminder
-from messaging.services import appointment_book, appointment_cancel, reminder_prepare
-from messaging.tasks import reminders_send_task
+from messaging.sending.selectors import appointments_due_for_reminder
+from messaging.sending.tasks import reminders_send_task
+from messaging.sending.triggers import appointment_book, appointment_cancel, reminder_prepare
 from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.usefixtures("eager_celery")

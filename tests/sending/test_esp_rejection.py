@@ -13,9 +13,9 @@ from django_scopes import scope, scopes_disabled
 
 from clinic.models import Client
 from messaging.models import OutboundEmail
-from messaging.services import direct_message_send
+from messaging.sending.tasks import email_send_task
+from messaging.sending.triggers import direct_message_send
 from messaging.status import EmailStatus
-from messaging.tasks import send_email_task
 from notifications.models import Notification
 from suppression.models import Suppression
 
@@ -61,7 +61,7 @@ def postmark(settings):
 def test_a_recipient_the_esp_refuses_is_failed_suppressed_and_told(cast, postmark, eager_celery):
     with scope(clinic=cast.alice_clinic):
         email = direct_message_send(client=cast.bob, subject="Hi", body="x", sent_by=cast.alice)
-    send_email_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
+    email_send_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
     with scopes_disabled():
         email = OutboundEmail.objects.get(pk=email.pk)
         bob = Client.objects.get(pk=cast.bob.pk)

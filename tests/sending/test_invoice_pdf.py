@@ -2,7 +2,7 @@ import io
 
 from pypdf import PdfReader
 
-from messaging.invoice_pdf import invoice_pdf
+from messaging.sending.invoice_pdf import invoice_pdf
 from tests.factories import InvoiceFactory
 
 

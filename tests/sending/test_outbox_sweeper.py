@@ -5,9 +5,9 @@ from django_scopes import scope, scopes_disabled
 
 from config.celery import app
 from messaging.models import OutboundEmail
-from messaging.services import direct_message_send
+from messaging.sending.tasks import outbox_sweep_task
+from messaging.sending.triggers import direct_message_send
 from messaging.status import EmailStatus
-from messaging.tasks import outbox_sweep_task
 from tests.processes import celery_broker
 
 

@@ -8,9 +8,9 @@ from aiosmtpd.smtp import AuthResult
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
-from messaging.services import direct_message_send
+from messaging.sending.tasks import email_send_task
+from messaging.sending.triggers import direct_message_send
 from messaging.status import EmailStatus
-from messaging.tasks import send_email_task
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -69,7 +69,7 @@ def send_and_deliver(cast) -> OutboundEmail:
         email = direct_message_send(
             client=cast.bob, subject="Hi", body="See you", sent_by=cast.alice
         )
-    send_email_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
+    email_send_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
     with scopes_disabled():
         return OutboundEmail.objects.get(pk=email.pk)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
-from messaging.services import appointment_book, direct_message_send
+from messaging.sending.triggers import appointment_book, direct_message_send
 from messaging.status import EmailStatus
 from notifications.models import Notification
 from suppression.models import SuppressionReason

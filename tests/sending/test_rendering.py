@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from messaging.rendering import render_email
+from messaging.sending.rendering import render_email
 from tests.factories import AppointmentFactory
 
 

@@ -11,7 +11,7 @@ from anymail.exceptions import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messaging.policy import classify_send_failure, reminder_due_at, retry_delay
+from messaging.sending.policy import classify_send_failure, reminder_due_at, retry_delay
 
 
 def esp_error(status: int, body: bytes = b'{"message": "to parameter is not a valid address"}'):

@@ -6,9 +6,9 @@ import requests
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
-from messaging.services import direct_message_send, invoice_send
+from messaging.sending.tasks import email_send_task
+from messaging.sending.triggers import direct_message_send, invoice_send
 from messaging.status import EmailStatus
-from messaging.tasks import send_email_task
 from notifications.models import Notification
 from tests.factories import ClientFactory, InvoiceFactory
 
@@ -26,7 +26,7 @@ def send(cast, client=None, **kwargs) -> OutboundEmail:
 
 
 def deliver(email: OutboundEmail) -> OutboundEmail:
-    send_email_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
+    email_send_task.apply(args=[str(email.id)], kwargs={"clinic_id": email.clinic_id})
     with scopes_disabled():
         return OutboundEmail.objects.get(pk=email.pk)
 
@@ -87,7 +87,7 @@ def test_a_timeout_is_retried(cast, esp_simulator, settings):
 def test_after_a_timeout_the_retry_waits_for_the_esps_events(cast, esp_simulator, settings):
     """The ESP may accept an email after we stopped waiting for its answer: the retry comes late
     enough for its acceptance event to be applied, so that the email is not sent twice."""
-    from messaging.delivery import email_deliver
+    from messaging.sending.delivery import email_deliver
 
     settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": (1, 0.5)}
     settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS = 45
@@ -110,7 +110,7 @@ def test_an_email_waiting_for_its_retry_is_not_sent_by_the_sweepers_task(cast, e
 
     from django.utils import timezone
 
-    from messaging.tasks import send_emails_task
+    from messaging.sending.tasks import email_chunk_send_task
 
     email = send(cast)
     with scopes_disabled():
@@ -118,14 +118,14 @@ def test_an_email_waiting_for_its_retry_is_not_sent_by_the_sweepers_task(cast, e
             attempts=1, next_attempt_at=timezone.now() + timedelta(seconds=60)
         )
     chunk = {"args": [[str(email.id)]], "kwargs": {"clinic_id": email.clinic_id}}
-    assert send_emails_task.apply(**chunk).get() == {"skipped": 1}
+    assert email_chunk_send_task.apply(**chunk).get() == {"skipped": 1}
     assert esp_simulator.messages(email_id=str(email.id)) == []
 
     with scopes_disabled():
         OutboundEmail.objects.filter(pk=email.pk).update(
             next_attempt_at=timezone.now() - timedelta(seconds=1)
         )
-    assert send_emails_task.apply(**chunk).get() == {"sent": 1}
+    assert email_chunk_send_task.apply(**chunk).get() == {"sent": 1}
     assert len(esp_simulator.messages(email_id=str(email.id))) == 1
 
 

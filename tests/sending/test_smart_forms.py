@@ -4,7 +4,7 @@ import pytest
 from django_scopes import scope, scopes_disabled
 
 from clinic.models import SmartFormRequest
-from messaging.services import smart_form_send
+from messaging.sending.triggers import smart_form_send
 from tests.factories import SmartFormFactory
 
 pytestmark = pytest.mark.usefixtures("eager_celery")

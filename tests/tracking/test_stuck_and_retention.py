@@ -4,9 +4,9 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from clinic.models import Membership
+from messaging.log.retention import log_purge
+from messaging.log.tasks import retention_purge_task
 from messaging.models import EmailEvent, OutboundEmail
-from messaging.retention import log_purge
-from messaging.tasks import retention_purge_task
 from messaging.tracking.tasks import stuck_emails_flag_task
 from notifications.models import Notification
 from tests.tracking.helpers import emails_aged, post_fixture, tracked_email

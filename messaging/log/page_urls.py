@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import views
+from messaging.log import views
 
 urlpatterns = [
     path("clients/<int:client_id>/emails/log/", views.client_email_log, name="client-email-log"),

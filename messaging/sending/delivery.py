@@ -1,23 +1,20 @@
 """Delivering one saved email: claim the row, send it through its connection, record the outcome."""
 
 import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import formataddr, make_msgid, parseaddr
-from functools import cache
+from email.utils import make_msgid
 
 from anymail.message import AnymailMessage
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Clinic
-from messaging.invoice_pdf import invoice_pdf
 from messaging.models import OutboundEmail
-from messaging.policy import SendFailure, classify_send_failure, retry_delay
+from messaging.sending.connections import esp_connection, from_address, smtp_connection
+from messaging.sending.invoice_pdf import invoice_pdf
+from messaging.sending.policy import SendFailure, classify_send_failure, retry_delay
 from messaging.status import STATUS_RANK, EmailStatus
 from messaging.tracking.consequences import email_owner, email_suppress_consequences
 from notifications.services import notification_create
@@ -32,38 +29,12 @@ class Delivery:
     retry_in: float = 0.0
 
 
-@cache
-def esp_connection():
-    """One ESP connection per worker process, so its HTTP session is kept alive between sends."""
-    connection = get_connection()
-    connection.open()
-    return connection
-
-
-def smtp_connection(clinic: Clinic):
-    return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
-        host=clinic.smtp_host,
-        port=clinic.smtp_port,
-        username=clinic.smtp_username or None,
-        password=clinic.smtp_password or None,
-        use_tls=clinic.smtp_use_tls,
-        timeout=settings.EMAIL_TIMEOUT,
-    )
-
-
-def _from_address(clinic: Clinic) -> str:
-    _, platform_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    address = clinic.smtp_from_email if clinic.uses_own_smtp else platform_address
-    return formataddr((clinic.from_name or clinic.name, address or platform_address))
-
-
 def build_message(email: OutboundEmail) -> AnymailMessage:
     clinic = email.clinic
     message = AnymailMessage(
         subject=email.subject,
         body=email.body_text,
-        from_email=_from_address(clinic),
+        from_email=from_address(clinic),
         to=[email.to_email],
     )
     if email.body_html:
@@ -188,20 +159,3 @@ def _record_rejected(email: OutboundEmail, words: str) -> None:
     email_suppress_consequences(
         email_id=email.id, reason=SuppressionReason.ESP_REJECTED, diagnostic=words
     )
-
-
-def smtp_test_send(*, clinic: Clinic, to: str) -> str:
-    """Sends a test email through the clinic's SMTP settings now; returns what happened, in
-    words, for the clinic admin to read."""
-    message = AnymailMessage(
-        subject=f"Test email from {clinic.name}",
-        body="This test email shows the clinic's SMTP settings work.",
-        from_email=_from_address(clinic),
-        to=[to],
-    )
-    try:
-        with smtp_connection(clinic) as connection:
-            connection.send_messages([message])
-    except (smtplib.SMTPException, OSError) as error:
-        return f"The test email failed: {classify_send_failure(error).words}"
-    return f"The test email was accepted by {clinic.smtp_host}. Check the inbox of {to}."

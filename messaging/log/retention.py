@@ -1,10 +1,14 @@
 """Deleting the log past its retention period, in small batches so no lock is held for long."""
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailEvent, OutboundEmail
+
+logger = logging.getLogger(__name__)
 
 
 def _delete_batch(queryset, size: int) -> int:
@@ -30,3 +34,11 @@ def log_purge(*, before: datetime, batch_size: int = 500, max_batches: int = 100
                 if deleted < batch_size:
                     break
     return total
+
+
+def log_expire(*, now: datetime) -> int:
+    """Deletes the log older than EMAIL_LOG_RETENTION_DAYS; returns how many rows went."""
+    cutoff = now - timedelta(days=settings.EMAIL_LOG_RETENTION_DAYS)
+    deleted = log_purge(before=cutoff)
+    logger.info("Retention removed %d emails and events older than %s", deleted, cutoff)
+    return deleted

@@ -1,6 +1,14 @@
-"""What each status means to a practitioner, and what to do about it."""
+"""The client's email log as a practitioner reads it: a page of emails, what each status means
+and what to do about it, and the forms to send another."""
 
+from django.conf import settings
+from django.core.paginator import Paginator
+
+from messaging.log.forms import send_forms_for
+from messaging.log.selectors import client_email_log
 from messaging.status import EmailStatus
+
+PAGE_SIZE = 20
 
 TRACKING_CAVEAT = (
     "Privacy settings and security scanners can open mail and follow links automatically, so "
@@ -62,3 +70,21 @@ def status_tone(status: str) -> str:
 
 def status_help(status: str) -> str:
     return STATUS_HELP[status][1]
+
+
+def email_log_context(client, page_number) -> dict:
+    """The log's page `page_number`, and whether all its emails are settled (polled less often)."""
+    days = settings.EMAIL_LOG_RETENTION_DAYS
+    page = Paginator(client_email_log(client=client, days=days), PAGE_SIZE).get_page(page_number)
+    return {
+        "client": client,
+        "page": page,
+        "days": days,
+        "caveat": TRACKING_CAVEAT,
+        "settled": all(email.status in FINAL_STATUSES for email in page.object_list),
+    }
+
+
+def client_email_context(client, page_number) -> dict:
+    """What the client's summary page shows of email: the log, and the forms to send one."""
+    return {**email_log_context(client, page_number), "forms": send_forms_for(client)}

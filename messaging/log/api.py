@@ -1,5 +1,5 @@
-"""The JSON API of CONTRACT.md: session (with CSRF) or token authentication of clinic staff,
-scoped to the user's clinic."""
+"""The JSON API for clinic staff: session (with CSRF) or token authentication, scoped to the
+user's clinic."""
 
 from urllib.parse import urlencode
 
@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from clinic.middleware import membership_of
 from clinic.models import Client
 from clinic.selectors import client_search
+from messaging.log.selectors import client_email_log
 from messaging.models import EmailKind, OutboundEmail
-from messaging.selectors import client_email_log
-from messaging.services import direct_message_send
+from messaging.sending.triggers import direct_message_send
 from messaging.status import EmailStatus
 from suppression.selectors import suppressed_addresses
 from suppression.services import mail_permission

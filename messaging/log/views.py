@@ -4,11 +4,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.models import Client
-from messaging.delivery import smtp_test_send
-from messaging.forms import send_forms_for
-from messaging.services import direct_message_send, invoice_send, smart_form_send
+from messaging.log.forms import send_forms_for
+from messaging.log.presentation import email_log_context
+from messaging.sending.connections import smtp_test_send
+from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
 from messaging.status import EmailStatus
-from messaging.templatetags.email_log import email_log_context
 
 
 @require_GET

@@ -1,11 +1,12 @@
+"""What sending asks of the database: reminders now due, emails the outbox left behind."""
+
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, QuerySet
 
 from clinic.models import Appointment, Clinic
-from messaging.models import EmailEvent, EmailKind, OutboundEmail
-from messaging.policy import reminder_due_at
+from messaging.models import EmailKind, OutboundEmail
+from messaging.sending.policy import reminder_due_at
 from messaging.status import EmailStatus
 
 # A wall-clock lead time differs from the same number of elapsed hours by at most this.
@@ -46,24 +47,3 @@ def outbox_stuck(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEm
         esp_message_id="",
         created_at__lt=now - older_than,
     ).exclude(next_attempt_at__gt=now - older_than)
-
-
-def client_email_log(*, client, days: int) -> QuerySet[OutboundEmail]:
-    """The client's emails of the last `days` days, newest first, each with its events."""
-    since = timezone.now() - timedelta(days=days)
-    events = EmailEvent.objects.order_by("occurred_at", "id").only(
-        "email_id",
-        "event_type",
-        "status",
-        "occurred_at",
-        "description",
-        "mta_response",
-        "reject_reason",
-        "click_url",
-    )
-    return (
-        OutboundEmail.objects.filter(client=client, created_at__gte=since)
-        .order_by("-created_at", "-id")
-        .defer("body_text", "body_html")
-        .prefetch_related(Prefetch("events", queryset=events))
-    )

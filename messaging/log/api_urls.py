@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import api
+from messaging.log import api
 
 urlpatterns = [
     path("clients", api.ClientsAPI.as_view(), name="api-clients"),

@@ -1,14 +1,19 @@
+"""The outbox: an email is rendered and saved before it is sent, then handed to the broker once
+the caller's transaction commits; the saved rows in `sending` are the record of what must go."""
+
 import logging
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.db import transaction
+from django_scopes import scopes_disabled
 from kombu.exceptions import OperationalError
 
-from clinic.models import Appointment, Client, Invoice, SmartForm, SmartFormRequest
-from messaging.models import APPOINTMENT_KINDS, EmailKind, OutboundEmail
-from messaging.rendering import render_email
+from clinic.models import Appointment, Client, Invoice, SmartFormRequest
+from messaging.models import APPOINTMENT_KINDS, OutboundEmail
+from messaging.sending.rendering import render_email
+from messaging.sending.selectors import outbox_stuck
 from messaging.status import STATUS_RANK, EmailStatus
 from notifications.services import notification_create
 from suppression.services import mail_permission
@@ -17,13 +22,16 @@ logger = logging.getLogger(__name__)
 
 # Emails per send task: a lone manual send goes alone, a batch of reminders shares the overhead.
 SEND_CHUNK = 50
+# Re-enqueued per sweep, at most: the next sweep takes the rest.
+SWEEP_LIMIT = 5000
 
 OPTED_OUT_WORDS = (
     "Not sent: the client is opted out of appointment communications{since}. Reason: {reason}"
 )
 
 
-def _refusal(client: Client, kind: str) -> str:
+def send_refusal(client: Client, kind: str) -> str:
+    """Why this email may not be sent to this client, in words; empty if it may."""
     if kind in APPOINTMENT_KINDS and not client.appointment_comms:
         since = client.appointment_comms_changed_at
         return OPTED_OUT_WORDS.format(
@@ -69,7 +77,7 @@ def email_prepare(
             **(context or {}),
         },
     )
-    refusal = _refusal(client, kind)
+    refusal = send_refusal(client, kind)
     status = EmailStatus.FAILED if refusal else EmailStatus.SENDING
     email = OutboundEmail.objects.create(
         clinic=clinic,
@@ -119,10 +127,13 @@ def emails_enqueue(*, emails: list[OutboundEmail], chunk: int = SEND_CHUNK) -> N
 
 
 def _publish(email_ids: list[str], clinic_id: int) -> bool:
-    from messaging.tasks import send_emails_task
+    # Imported here: the task module imports this one.
+    from messaging.sending.tasks import email_chunk_send_task
 
     try:
-        send_emails_task.apply_async(args=[email_ids], kwargs={"clinic_id": clinic_id}, retry=False)
+        email_chunk_send_task.apply_async(
+            args=[email_ids], kwargs={"clinic_id": clinic_id}, retry=False
+        )
     except (OperationalError, OSError) as error:  # the rows in `sending` are the record
         logger.warning(
             "Broker unavailable (%s); %d email(s) left for the outbox sweeper",
@@ -133,70 +144,13 @@ def _publish(email_ids: list[str], clinic_id: int) -> bool:
     return True
 
 
-def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> OutboundEmail:
-    return email_send(
-        client=client,
-        kind=EmailKind.DIRECT_MESSAGE,
-        context={"subject": subject, "body": body},
-        sent_by=sent_by,
-    )
-
-
-def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
-    return email_send(
-        client=invoice.client, kind=EmailKind.INVOICE, invoice=invoice, sent_by=sent_by
-    )
-
-
-def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
-    """Sends a smart form's personal link; a refused send creates no form request."""
-    form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
-    if not _refusal(client, EmailKind.SMART_FORM):
-        form_request.save()
-    form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
-    return email_send(
-        client=client,
-        kind=EmailKind.SMART_FORM,
-        form_request=form_request if form_request.pk else None,
-        context={"form_url": form_url, "form_request": form_request},
-        sent_by=sent_by,
-    )
-
-
-@transaction.atomic
-def appointment_book(*, client: Client, practitioner, start, end) -> Appointment:
-    """Books an appointment and confirms it to the client by email."""
-    appointment = Appointment.objects.create(
-        clinic=client.clinic, client=client, practitioner=practitioner, start=start, end=end
-    )
-    email_send(client=client, kind=EmailKind.APPOINTMENT_CONFIRMATION, appointment=appointment)
-    return appointment
-
-
-@transaction.atomic
-def appointment_cancel(*, appointment: Appointment) -> Appointment:
-    """Cancels an appointment and tells the client by email."""
-    changed = Appointment.objects.filter(
-        pk=appointment.pk, status=Appointment.Status.BOOKED
-    ).update(status=Appointment.Status.CANCELLED)
-    appointment.refresh_from_db()
-    if changed:
-        email_send(
-            client=appointment.client,
-            kind=EmailKind.APPOINTMENT_CANCELLATION,
-            appointment=appointment,
-        )
-    return appointment
-
-
-def reminder_prepare(*, appointment: Appointment) -> OutboundEmail | None:
-    """Saves an appointment's reminder unless it already has one (a database constraint)."""
-    try:
-        with transaction.atomic():
-            return email_prepare(
-                client=appointment.client,
-                kind=EmailKind.APPOINTMENT_REMINDER,
-                appointment=appointment,
-            )
-    except IntegrityError:
-        return None
+def outbox_sweep(*, now: datetime) -> int:
+    """Re-enqueues emails left in `sending` (broker down at commit, worker killed mid-send);
+    returns how many."""
+    older_than = timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    with scopes_disabled():
+        stuck = list(outbox_stuck(now=now, older_than=older_than)[:SWEEP_LIMIT])
+    emails_enqueue(emails=stuck)
+    if stuck:
+        logger.info("Outbox sweep re-enqueued %d emails", len(stuck))
+    return len(stuck)

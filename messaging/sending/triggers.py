@@ -1,0 +1,104 @@
+"""What sends an email: a booking, a cancellation, a due reminder, or a practitioner's hand."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+from clinic.models import Appointment, Client, Invoice, SmartForm, SmartFormRequest
+from messaging.models import EmailKind, OutboundEmail
+from messaging.sending.outbox import (
+    SEND_CHUNK,
+    email_prepare,
+    email_send,
+    emails_enqueue,
+    send_refusal,
+)
+from messaging.sending.selectors import appointments_due_for_reminder
+
+
+def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> OutboundEmail:
+    return email_send(
+        client=client,
+        kind=EmailKind.DIRECT_MESSAGE,
+        context={"subject": subject, "body": body},
+        sent_by=sent_by,
+    )
+
+
+def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
+    return email_send(
+        client=invoice.client, kind=EmailKind.INVOICE, invoice=invoice, sent_by=sent_by
+    )
+
+
+def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
+    """Sends a smart form's personal link; a refused send creates no form request."""
+    form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
+    if not send_refusal(client, EmailKind.SMART_FORM):
+        form_request.save()
+    form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
+    return email_send(
+        client=client,
+        kind=EmailKind.SMART_FORM,
+        form_request=form_request if form_request.pk else None,
+        context={"form_url": form_url, "form_request": form_request},
+        sent_by=sent_by,
+    )
+
+
+@transaction.atomic
+def appointment_book(*, client: Client, practitioner, start, end) -> Appointment:
+    """Books an appointment and confirms it to the client by email."""
+    appointment = Appointment.objects.create(
+        clinic=client.clinic, client=client, practitioner=practitioner, start=start, end=end
+    )
+    email_send(client=client, kind=EmailKind.APPOINTMENT_CONFIRMATION, appointment=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment) -> Appointment:
+    """Cancels an appointment and tells the client by email."""
+    changed = Appointment.objects.filter(
+        pk=appointment.pk, status=Appointment.Status.BOOKED
+    ).update(status=Appointment.Status.CANCELLED)
+    appointment.refresh_from_db()
+    if changed:
+        email_send(
+            client=appointment.client,
+            kind=EmailKind.APPOINTMENT_CANCELLATION,
+            appointment=appointment,
+        )
+    return appointment
+
+
+def reminder_prepare(*, appointment: Appointment) -> OutboundEmail | None:
+    """Saves an appointment's reminder unless it already has one (a database constraint)."""
+    try:
+        with transaction.atomic():
+            return email_prepare(
+                client=appointment.client,
+                kind=EmailKind.APPOINTMENT_REMINDER,
+                appointment=appointment,
+            )
+    except IntegrityError:
+        return None
+
+
+def reminders_send(*, now: datetime) -> int:
+    """Saves and enqueues every due reminder, of all clinics; returns how many."""
+    with scopes_disabled():
+        due = appointments_due_for_reminder(now=now)
+    sent = 0
+    # Enqueued chunk by chunk, so workers start sending while the rest are still being rendered.
+    for start in range(0, len(due), SEND_CHUNK):
+        chunk = []
+        for appointment in due[start : start + SEND_CHUNK]:
+            with scope(clinic=appointment.clinic_id):
+                chunk.append(reminder_prepare(appointment=appointment))
+        emails_enqueue(emails=[email for email in chunk if email is not None])
+        sent += sum(email is not None for email in chunk)
+    return sent
