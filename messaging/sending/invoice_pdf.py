@@ -1,4 +1,5 @@
 from decimal import Decimal
+from pathlib import Path
 
 from fpdf import FPDF
 
@@ -9,14 +10,28 @@ def _money(amount, currency: str) -> str:
     return f"{currency} {Decimal(amount):,.2f}"
 
 
+# DejaVu Sans (shipped beside this module, with its licence) covers the Latin, Greek and Cyrillic
+# scripts clinics in Europe and the Americas write names, addresses and line items in; the PDF
+# core fonts cover Latin-1 only ("Aoife O’Brien" with a typographic apostrophe, "Łukasz").
+FONTS = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVuSans"
+
+
+def _document() -> FPDF:
+    pdf = FPDF(format="A4")
+    pdf.add_font(FONT, fname=FONTS / "DejaVuSans.ttf")
+    pdf.add_font(FONT, style="B", fname=FONTS / "DejaVuSans-Bold.ttf")
+    return pdf
+
+
 def invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as a PDF document, ready to attach."""
-    pdf = FPDF(format="A4")
+    pdf = _document()
     pdf.set_title(f"Invoice {invoice.number}")
     pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=18)
+    pdf.set_font(FONT, style="B", size=18)
     pdf.cell(0, 12, invoice.clinic.name, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=11)
+    pdf.set_font(FONT, size=11)
     pdf.cell(0, 7, f"Invoice {invoice.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 7, f"Issued {invoice.issue_date:%d %B %Y}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 7, f"Billed to {invoice.client.name}", new_x="LMARGIN", new_y="NEXT")
@@ -37,6 +52,6 @@ def invoice_pdf(invoice: Invoice) -> bytes:
                 ]
             )
     pdf.ln(4)
-    pdf.set_font("Helvetica", style="B", size=12)
+    pdf.set_font(FONT, style="B", size=12)
     pdf.cell(0, 8, f"Total {_money(invoice.total, invoice.currency)}", align="R")
     return bytes(pdf.output())
