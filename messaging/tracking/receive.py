@@ -54,7 +54,7 @@ class DrainRequests:
         if now < self.covered_until:
             return
         try:
-            app.send_task(DRAIN_TASK, countdown=self.DELAY, retry=False)
+            app.tasks[DRAIN_TASK].apply_async(countdown=self.DELAY, retry=False)
         except (OperationalError, OSError) as error:
             logger.warning("Could not queue the event drain (%s); beat will drain", error)
             return

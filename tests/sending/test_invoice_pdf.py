@@ -1,7 +1,6 @@
 import io
 
 import pytest
-
 from pypdf import PdfReader
 
 from messaging.sending.invoice_pdf import invoice_pdf

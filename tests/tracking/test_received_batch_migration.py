@@ -34,11 +34,20 @@ def payload_column() -> tuple[str, str]:
         return cursor.fetchone()
 
 
+def compression() -> str:
+    """lz4 ("l") where the server is built with it, else PostgreSQL's default ("")."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        return "l" if cursor.fetchone()[0] else ""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_text_payloads_become_json_and_an_unreadable_one_is_set_aside():
     migrate(BEFORE)
     try:
-        assert payload_column() == ("text", "l")  # lz4 again, as 0003 left it
+        assert payload_column() == ("text", compression())  # lz4 again, as 0003 left it
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, "
@@ -48,7 +57,7 @@ def test_text_payloads_become_json_and_an_unreadable_one_is_set_aside():
     finally:
         migrate(AFTER)
 
-    assert payload_column() == ("jsonb", "l")
+    assert payload_column() == ("jsonb", compression())
     readable, unreadable = ReceivedBatch.objects.order_by("id")
     assert (readable.payload, readable.failed_at) == ([], None)
     assert unreadable.payload == '[{"event_type": NaN}]'

@@ -121,7 +121,7 @@ def drain_running_elsewhere():
     settings = connection.settings_dict
     with psycopg.connect(
         dbname=settings["NAME"],
-        host=settings["HOST"],
+        host=settings["HOST"] or settings["OPTIONS"].get("host"),
         port=settings["PORT"],
         user=settings["USER"],
         autocommit=True,
