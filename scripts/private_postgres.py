@@ -15,6 +15,7 @@ the machine's or a running demo's.
 """
 
 import argparse
+import atexit
 import os
 import signal
 import subprocess
@@ -43,6 +44,8 @@ def server_start(data: Path) -> str:
     returns its DATABASE_URL."""
     data.parent.mkdir(parents=True, exist_ok=True)
     server = _embedded().get_server(data, cleanup_mode=None)
+    # Its exit hook only logs (the server stays up until server_stop), after pytest closed the log.
+    atexit.unregister(server._cleanup)
     info = server.get_postmaster_info()
     exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'clinicmail';")
     if "1 row" not in exists:
