@@ -51,7 +51,6 @@ def naive_tracking_received(sender, event, esp_name: str, **kwargs) -> None:
             rank = STATUS_RANK[row.status]
             OutboundEmail.objects.filter(pk=email.pk, status_rank__lt=rank).update(
                 status=row.status,
-                status_rank=rank,
                 reason=row.words if row.status in EXPLAINED else "",
                 status_changed_at=now,
             )

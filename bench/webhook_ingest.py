@@ -118,7 +118,6 @@ def make_emails(esp: str, count: int) -> list[uuid.UUID]:
                 esp=esp,
                 esp_message_id=f"<{email_id.hex}@mg.bench.test>",
                 status="processed",
-                status_rank=10,
             )
             for email_id in ids
         ),
@@ -192,7 +191,7 @@ def reset() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE messaging_emailevent, messaging_receivedbatch")
         cursor.execute(
-            "UPDATE messaging_outboundemail SET status = 'processed', status_rank = 10, "
+            "UPDATE messaging_outboundemail SET status = 'processed', "
             "reason = '' WHERE status <> 'processed'"
         )
         cursor.execute(

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartFormRequest
-from messaging.status import STATUS_RANK, EmailStatus
+from messaging.status import EmailStatus, status_rank_expression
 
 
 class EmailKind(models.TextChoices):
@@ -63,7 +63,14 @@ class OutboundEmail(models.Model):
     status = models.CharField(
         max_length=20, choices=EmailStatus.choices, default=EmailStatus.SENDING
     )
-    status_rank = models.PositiveSmallIntegerField(default=STATUS_RANK[EmailStatus.SENDING])
+    # Derived by the database from `status`, so the two cannot disagree: the tracking drain's
+    # conditional UPDATE compares it, so that an email only ever moves up the ranks. (Django
+    # cannot alter a generated column: a change to STATUS_RANK drops and re-adds it.)
+    status_rank = models.GeneratedField(
+        expression=status_rank_expression(),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     reason = models.TextField(blank=True, help_text="Why it failed, in words.")
     esp = models.CharField("sent through", max_length=20, blank=True)
     esp_message_id = models.CharField(max_length=255, blank=True)

@@ -1,6 +1,7 @@
 """The status of an email is the highest-ranked status among its events."""
 
 from django.db import models
+from django.db.models import Case, PositiveSmallIntegerField, Value, When
 
 
 class EmailStatus(models.TextChoices):
@@ -31,6 +32,14 @@ STATUS_RANK: dict[str, int] = {
 
 def status_rank(status: str) -> int:
     return STATUS_RANK[status]
+
+
+def status_rank_expression() -> Case:
+    """STATUS_RANK in SQL: how the database derives an email's `status_rank` from its status."""
+    return Case(
+        *(When(status=status, then=Value(rank)) for status, rank in STATUS_RANK.items()),
+        output_field=PositiveSmallIntegerField(),
+    )
 
 
 def highest_status(statuses: list[str]) -> str:

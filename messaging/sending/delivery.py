@@ -15,7 +15,7 @@ from messaging.models import OutboundEmail
 from messaging.sending.connections import esp_connection, from_address, smtp_connection
 from messaging.sending.invoice_pdf import invoice_pdf
 from messaging.sending.policy import SendFailure, classify_send_failure, retry_delay
-from messaging.status import STATUS_RANK, EmailStatus
+from messaging.status import EmailStatus
 from messaging.tracking.consequences import email_owner, email_suppress_consequences
 from notifications.services import notification_create
 from suppression.models import SuppressionReason
@@ -92,7 +92,6 @@ def _record_sent(email: OutboundEmail, message_id: str) -> None:
     now = timezone.now()
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=status,
-        status_rank=STATUS_RANK[status],
         esp_message_id=message_id,
         attempts=email.attempts,
         sent_at=now,
@@ -131,7 +130,6 @@ def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
 def _mark_failed(email: OutboundEmail, reason: str) -> None:
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=EmailStatus.FAILED,
-        status_rank=STATUS_RANK[EmailStatus.FAILED],
         reason=reason,
         attempts=email.attempts,
         next_attempt_at=None,

@@ -14,7 +14,7 @@ from clinic.models import Appointment, Client, Invoice, SmartFormRequest
 from messaging.models import APPOINTMENT_KINDS, OutboundEmail
 from messaging.sending.rendering import render_email
 from messaging.sending.selectors import outbox_stuck
-from messaging.status import STATUS_RANK, EmailStatus
+from messaging.status import EmailStatus
 from notifications.services import notification_create
 from suppression.services import mail_permission
 
@@ -92,7 +92,6 @@ def email_prepare(
         invoice=invoice,
         form_request=form_request,
         status=status,
-        status_rank=STATUS_RANK[status],
         reason=refusal,
         esp="smtp" if clinic.uses_own_smtp else settings.EMAIL_ESP,
     )

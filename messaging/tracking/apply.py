@@ -87,7 +87,7 @@ def _raise_to(status: str, events: list) -> None:
         reason = Subquery(latest.values(words=words)[:1])
     OutboundEmail.objects.filter(
         pk__in=_any_of(event.email_id for event in events), status_rank__lt=rank
-    ).update(status=status, status_rank=rank, reason=reason, status_changed_at=timezone.now())
+    ).update(status=status, reason=reason, status_changed_at=timezone.now())
 
 
 def events_rematch(*, received_after) -> int:

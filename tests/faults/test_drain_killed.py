@@ -49,7 +49,6 @@ def test_a_worker_killed_mid_drain_then_a_new_worker(cast, private_redis, start_
                 body_text="x",
                 esp="sendgrid",
                 status="processed",
-                status_rank=10,
             )
             for _ in range(EMAILS)
         )

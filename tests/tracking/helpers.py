@@ -9,7 +9,6 @@ from pathlib import Path
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
-from messaging.status import STATUS_RANK
 from messaging.tracking.drain import inbox_drain
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esp"
@@ -56,7 +55,6 @@ def tracked_email(
             esp=esp,
             esp_message_id=MESSAGE_IDS.get(esp, ""),
             status=status,
-            status_rank=STATUS_RANK[status],
             sent_by=sent_by,
             appointment=appointment,
         )

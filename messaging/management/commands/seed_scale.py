@@ -6,8 +6,6 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from messaging.status import STATUS_RANK
-
 # (status, share of emails) and the events each status implies, in order.
 STATUS_MIX = [
     ("delivered", 0.46),
@@ -109,7 +107,6 @@ class Command(BaseCommand):
         )
 
     def _emails(self, cursor, first_clinic: int, options: dict) -> None:
-        ranks = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
         # The client is drawn with a skew (random()^4), so a few clients per clinic have
         # hundreds of emails and most have a handful.
         cursor.execute(
@@ -126,12 +123,12 @@ class Command(BaseCommand):
                 FROM clinic_client WHERE clinic_id >= %(first)s
             )
             INSERT INTO messaging_outboundemail (id, clinic_id, client_id, kind, to_email, subject,
-                body_text, body_html, status, status_rank, reason, esp, esp_message_id, attempts,
+                body_text, body_html, status, reason, esp, esp_message_id, attempts,
                 created_at, sent_at, status_changed_at)
             SELECT gen_random_uuid(), p.clinic_id, c.id, (ARRAY{KINDS!r})[1 + p.n %% 6],
                 'client' || (p.k + 1) || '.c' || p.clinic_id || '@example.test',
                 'Your appointment at Scale clinic ' || p.clinic_id, 'Hello', '',
-                s.status, CASE s.status {ranks} END, '', 'mailgun',
+                s.status, '', 'mailgun',
                 '<' || p.n || '.scale@mail.clinicmail.test>', 1,
                 p.at, p.at + interval '2 seconds', p.at + interval '1 minute'
             FROM picks p
