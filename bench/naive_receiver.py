@@ -6,6 +6,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from messaging.event_words import event_words
 from messaging.models import EmailEvent, OutboundEmail
 from messaging.status import STATUS_RANK
 from messaging.tracking.apply import EXPLAINED
@@ -51,6 +52,6 @@ def naive_tracking_received(sender, event, esp_name: str, **kwargs) -> None:
             rank = STATUS_RANK[row.status]
             OutboundEmail.objects.filter(pk=email.pk, status_rank__lt=rank).update(
                 status=row.status,
-                reason=row.words if row.status in EXPLAINED else "",
+                reason=event_words(row) if row.status in EXPLAINED else "",
                 status_changed_at=now,
             )

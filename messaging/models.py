@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartFormRequest
+from messaging.event_words import event_words
 from messaging.status import EmailStatus, status_rank_expression
 
 
@@ -181,9 +182,7 @@ class EmailEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.esp} {self.event_type} at {self.occurred_at}"
 
-    @property
-    def words(self) -> str:
-        return self.mta_response or self.description or self.reject_reason
+    words = property(event_words)
 
 
 class ReceivedBatch(models.Model):

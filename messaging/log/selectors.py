@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from messaging.event_words import WORDS_FIELDS
 from messaging.models import EmailEvent, OutboundEmail
 
 
@@ -16,10 +17,8 @@ def client_email_log(*, client, days: int) -> QuerySet[OutboundEmail]:
         "event_type",
         "status",
         "occurred_at",
-        "description",
-        "mta_response",
-        "reject_reason",
         "click_url",
+        *WORDS_FIELDS,
     )
     return (
         OutboundEmail.objects.filter(client=client, created_at__gte=since)

@@ -6,12 +6,12 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery, TextField, Value
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from messaging.event_words import event_words_sql
 from messaging.models import EmailEvent, OutboundEmail
 from messaging.status import STATUS_RANK, EmailStatus
 from messaging.tracking.consequences import email_suppress_consequences
@@ -78,13 +78,7 @@ def _raise_to(status: str, events: list) -> None:
         latest = EmailEvent.objects.filter(email=OuterRef("pk"), status=status).order_by(
             "-occurred_at", "-id"
         )
-        words = Coalesce(
-            NullIf("mta_response", Value("")),
-            NullIf("description", Value("")),
-            "reject_reason",
-            output_field=TextField(),
-        )
-        reason = Subquery(latest.values(words=words)[:1])
+        reason = Subquery(latest.values(words=event_words_sql())[:1])
     OutboundEmail.objects.filter(
         pk__in=_any_of(event.email_id for event in events), status_rank__lt=rank
     ).update(status=status, reason=reason, status_changed_at=timezone.now())

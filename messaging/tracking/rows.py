@@ -32,10 +32,6 @@ class EventRow:
     dedup_key: str
     raw: Any
 
-    @property
-    def words(self) -> str:
-        return self.mta_response or self.description or self.reject_reason
-
 
 def rows_dump(rows: list[EventRow]) -> str:
     """The rows as JSON text, to wait in a ReceivedBatch for a worker. By orjson: the standard

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from django.db import connection
 from django.utils import timezone
 
+from messaging.event_words import event_words
 from messaging.tracking.rows import EventRow
 
 
@@ -23,9 +24,7 @@ class StoredEvent:
     description: str
     reject_reason: str
 
-    @property
-    def words(self) -> str:
-        return self.mta_response or self.description or self.reject_reason
+    words = property(event_words)
 
 
 # Every column of messaging_emailevent that a stored event fills in.
