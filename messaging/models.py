@@ -8,6 +8,7 @@ from django_scopes import ScopedManager
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartFormRequest
 from messaging.event_words import event_words
 from messaging.status import EmailStatus, status_rank_expression
+from suppression.streams import SMTP
 
 
 class EmailKind(models.TextChoices):
@@ -26,8 +27,6 @@ APPOINTMENT_KINDS = frozenset(
         EmailKind.APPOINTMENT_CANCELLATION,
     }
 )
-
-SMTP = "smtp"
 
 
 class OutboundEmail(models.Model):

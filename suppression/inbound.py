@@ -8,8 +8,8 @@ from django.dispatch import receiver
 from django_scopes import scopes_disabled
 
 from clinic.models import normalize_email_address
-from suppression.models import stream_for_esp
 from suppression.services import removal_request_receive
+from suppression.streams import stream_for_esp
 
 
 def _header_verdict(message, header: str, pattern: str) -> str:

@@ -3,18 +3,6 @@ from django.db import models
 
 from clinic.models import NormalizedEmailField
 
-# anymail's name for each ESP, and the stream (the platform's account at that ESP) it sends on.
-ESP_STREAMS = {
-    "Mailgun": "mailgun",
-    "Postmark": "postmark",
-    "Amazon SES": "amazon_ses",
-    "SendGrid": "sendgrid",
-}
-
-
-def stream_for_esp(esp_name: str) -> str:
-    return ESP_STREAMS.get(esp_name, esp_name.lower().replace(" ", "_"))
-
 
 class SuppressionReason(models.TextChoices):
     HARD_BOUNCE = "hard_bounce", "Hard bounce"

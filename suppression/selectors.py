@@ -1,11 +1,11 @@
 from clinic.models import Clinic
 from suppression.models import Suppression
-from suppression.services import sending_stream
+from suppression.streams import suppression_stream
 
 
 def address_suppression(*, clinic: Clinic, address: str) -> Suppression | None:
     """The active suppression that stops this clinic mailing the address, if any."""
-    stream = sending_stream(clinic)
+    stream = suppression_stream(clinic)
     if not address or stream is None:
         return None
     return Suppression.objects.filter(address=address, stream=stream, active=True).first()
@@ -13,7 +13,7 @@ def address_suppression(*, clinic: Clinic, address: str) -> Suppression | None:
 
 def suppressed_addresses(*, clinic: Clinic, addresses: list[str]) -> set[str]:
     """Which of these addresses this clinic may not mail (one query)."""
-    stream = sending_stream(clinic)
+    stream = suppression_stream(clinic)
     if stream is None:
         return set()
     return set(

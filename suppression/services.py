@@ -2,7 +2,6 @@ import contextlib
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,6 +16,7 @@ from suppression.models import (
     Suppression,
     SuppressionHistory,
 )
+from suppression.streams import suppression_stream
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,11 @@ class MailPermission:
 ALLOWED = MailPermission(allowed=True)
 
 
-def sending_stream(clinic: Clinic) -> str | None:
-    """The suppression list a clinic's mail is checked against; own SMTP has none."""
-    return None if clinic.uses_own_smtp else settings.EMAIL_ESP
-
-
 def mail_permission(*, clinic: Clinic, address: str) -> MailPermission:
     """May this address be mailed for this clinic, and if not, why, in words."""
     if not address:
         return MailPermission(False, "This client has no email address on file.")
-    stream = sending_stream(clinic)
+    stream = suppression_stream(clinic)
     if stream is None:
         return ALLOWED
     suppression = Suppression.objects.filter(

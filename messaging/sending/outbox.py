@@ -17,6 +17,7 @@ from messaging.sending.selectors import outbox_stuck
 from messaging.status import EmailStatus
 from notifications.services import notification_create
 from suppression.services import mail_permission
+from suppression.streams import sending_stream
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def email_prepare(
         form_request=form_request,
         status=status,
         reason=refusal,
-        esp="smtp" if clinic.uses_own_smtp else settings.EMAIL_ESP,
+        esp=sending_stream(clinic),
     )
     if refusal:
         _tell_about_refusal(email)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from messaging.tracking.mapping import verdict_for
-from suppression.models import stream_for_esp
+from suppression.streams import stream_for_esp
 
 
 @dataclass(frozen=True)

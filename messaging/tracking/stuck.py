@@ -9,6 +9,7 @@ from django_scopes import scope, scopes_disabled
 from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
 from notifications.services import notification_create_for_admins
+from suppression.streams import SMTP
 
 # How long an email may stay `processed` with no later event before support is told.
 STUCK_AFTER = timedelta(minutes=10)
@@ -22,7 +23,7 @@ def emails_awaiting_events(*, now: datetime, older_than: timedelta) -> QuerySet[
         status=EmailStatus.PROCESSED,
         flagged_stuck_at__isnull=True,
         sent_at__lt=now - older_than,
-    ).exclude(esp="smtp")
+    ).exclude(esp=SMTP)
 
 
 def stuck_emails_flag(*, now: datetime) -> int:

@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from suppression import esp_api
 from suppression.esp_api import EspApiError, esp_suppression_remove
+from suppression.streams import SMTP
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -103,5 +104,5 @@ def test_amazon_ses_not_on_the_list_counts_as_removed(monkeypatch):
 
 
 def test_a_stream_without_an_esp_list_needs_nothing():
-    esp_suppression_remove(stream="smtp", address="bob@example.test")
-    assert "smtp" not in esp_api.REMOVERS
+    esp_suppression_remove(stream=SMTP, address="bob@example.test")
+    assert SMTP not in esp_api.REMOVERS
