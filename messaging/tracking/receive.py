@@ -9,13 +9,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from psycopg.types.json import Jsonb
 
-from config.celery import app
 from messaging.tracking.rows import EventRow, rows_dump
+from messaging.tracking.tasks import inbox_drain_task
 
 logger = logging.getLogger(__name__)
-
-# Asked for by its registered name (messaging/tracking/tasks.py), so receiving imports no task.
-DRAIN_TASK = "messaging.tasks.inbox_drain_task"
 
 
 def events_receive(*, esp: str, rows: list[EventRow]) -> int:
@@ -54,7 +51,7 @@ class DrainRequests:
         if now < self.covered_until:
             return
         try:
-            app.tasks[DRAIN_TASK].apply_async(countdown=self.DELAY, retry=False)
+            inbox_drain_task.apply_async(countdown=self.DELAY, retry=False)
         except (OperationalError, OSError) as error:
             logger.warning("Could not queue the event drain (%s); beat will drain", error)
             return

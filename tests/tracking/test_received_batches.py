@@ -128,6 +128,8 @@ def drain_running_elsewhere():
     ) as other:
         assert other.execute("SELECT pg_try_advisory_lock(%s)", [DRAIN_LOCK]).fetchone()[0]
         yield
+        # Let go before closing: the server ends a closed connection's session a moment later.
+        other.execute("SELECT pg_advisory_unlock(%s)", [DRAIN_LOCK])
 
 
 def test_a_drain_leaves_the_batches_to_the_one_running(client, bob_email):
