@@ -19,7 +19,7 @@ export DEFAULT_FROM_EMAIL="${DEFAULT_FROM_EMAIL:-Clinic mail <mail@mail.clinicma
 webhook_secret="${ANYMAIL_WEBHOOK_SECRET%%,*}"
 export ESPSIM_WEBHOOK_URL="${ESPSIM_WEBHOOK_URL:-http://${webhook_secret}@127.0.0.1:${PORT}/anymail/mailgun/tracking/}"
 
-mkdir -p .celery/queue .celery/processed
+mkdir -p .celery/queue .celery/processed .celery/control
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 
