@@ -54,7 +54,7 @@ class EmailEventInline(admin.TabularInline):
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "to_email", "kind", "status", "esp", "clinic", "flagged_stuck_at"]
-    list_filter = [StuckFilter, "status", "esp", "kind", "created_at"]
+    list_filter = [StuckFilter, "status", "refusal", "esp", "kind", "created_at"]
     search_fields = ["to_email", "esp_message_id", "=id", "client__name", "clinic__name"]
     list_select_related = ["clinic"]
     date_hierarchy = "created_at"

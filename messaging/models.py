@@ -8,6 +8,7 @@ from django_scopes import ScopedManager
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartFormRequest
 from messaging.event_words import event_words
 from messaging.status import EmailStatus, status_rank_expression
+from suppression.models import Refusal
 from suppression.streams import SMTP
 
 
@@ -72,6 +73,12 @@ class OutboundEmail(models.Model):
         db_persist=True,
     )
     reason = models.TextField(blank=True, help_text="Why it failed, in words.")
+    refusal = models.CharField(
+        max_length=20,
+        choices=Refusal.choices,
+        blank=True,
+        help_text="Why it was not sent at all, when it was refused before sending.",
+    )
     esp = models.CharField("sent through", max_length=20, blank=True)
     esp_message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

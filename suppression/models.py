@@ -33,6 +33,14 @@ REASON_WORDS: dict[str, str] = {
 }
 
 
+class Refusal(models.TextChoices):
+    """Why an email was not sent at all, as a code: the API answers with it."""
+
+    NO_ADDRESS = "no_address", "No address on file"
+    SUPPRESSED = "suppressed", "Address suppressed"
+    OPTED_OUT = "opted_out", "Opted out of appointment emails"
+
+
 class EspRemoval(models.TextChoices):
     PENDING = "pending", "Pending: will be retried"
     DONE = "done", "Removed at the ESP"

@@ -7,45 +7,15 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from clinic.models import Client, Clinic, normalize_email_address
+from clinic.models import Client, normalize_email_address
 from suppression.esp_api import EspApiError, esp_suppression_remove
 from suppression.models import (
-    REASON_WORDS,
     EspRemoval,
     RemovalRequest,
     Suppression,
     SuppressionHistory,
 )
-from suppression.streams import suppression_stream
-
-
-@dataclass(frozen=True)
-class MailPermission:
-    allowed: bool
-    words: str = ""
-    diagnostic: str = ""
-
-    @property
-    def reason(self) -> str:
-        return f"{self.words} (Provider said: {self.diagnostic})" if self.diagnostic else self.words
-
-
-ALLOWED = MailPermission(allowed=True)
-
-
-def mail_permission(*, clinic: Clinic, address: str) -> MailPermission:
-    """May this address be mailed for this clinic, and if not, why, in words."""
-    if not address:
-        return MailPermission(False, "This client has no email address on file.")
-    stream = suppression_stream(clinic)
-    if stream is None:
-        return ALLOWED
-    suppression = Suppression.objects.filter(
-        address=normalize_email_address(address), stream=stream, active=True
-    ).first()
-    if suppression is None:
-        return ALLOWED
-    return MailPermission(False, REASON_WORDS[suppression.reason], suppression.diagnostic)
+from suppression.selectors import address_permission
 
 
 @transaction.atomic
@@ -211,7 +181,7 @@ def esp_removal_attempt(*, suppression_id: int) -> bool:
 def client_opt_in(*, client: Client, actor) -> Client:
     """Opts a client back in to appointment communications, unless their address is still
     suppressed."""
-    permission = mail_permission(clinic=client.clinic, address=client.email)
+    permission = address_permission(clinic=client.clinic, address=client.email)
     if not permission.allowed:
         raise Refused(f"{client.name} cannot be opted back in yet. {permission.reason}")
     Client.objects.filter(pk=client.pk).update(

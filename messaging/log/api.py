@@ -18,9 +18,7 @@ from clinic.selectors import client_search
 from messaging.log.selectors import client_email_log
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.triggers import direct_message_send
-from messaging.status import EmailStatus
 from suppression.selectors import suppressed_addresses
-from suppression.services import mail_permission
 
 MAX_CLIENTS = 100
 PAGE_DEFAULT, PAGE_MAX = 50, 200
@@ -138,16 +136,15 @@ class ClientEmailsAPI(ClinicAPIView):
             client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
             incoming = DirectMessageIn(data=request.data)
             incoming.is_valid(raise_exception=True)
-            permission = mail_permission(clinic=client.clinic, address=client.email)
             email = direct_message_send(
                 client=client,
                 subject=incoming.validated_data["subject"],
                 body=incoming.validated_data["body"],
                 sent_by=request.user,
             )
-            if email.status == EmailStatus.FAILED:
-                error = "no_address" if not client.email else "suppressed"
+            if email.refusal:
                 return Response(
-                    {"error": error, "reason": permission.reason}, status=status.HTTP_409_CONFLICT
+                    {"error": email.refusal, "reason": email.reason},
+                    status=status.HTTP_409_CONFLICT,
                 )
             return Response(email_json(email), status=status.HTTP_202_ACCEPTED)

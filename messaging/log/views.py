@@ -8,7 +8,6 @@ from messaging.log.forms import send_forms_for
 from messaging.log.presentation import email_log_context
 from messaging.sending.connections import smtp_test_send
 from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
-from messaging.status import EmailStatus
 
 
 @require_GET
@@ -48,7 +47,7 @@ def client_send(request, client_id: int):
             status=400,
         )
     email = _send(kind, form, client, request.user)
-    if email.status == EmailStatus.FAILED:
+    if email.refusal:
         messages.error(request, email.reason)
     else:
         messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")

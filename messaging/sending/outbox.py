@@ -16,7 +16,7 @@ from messaging.sending.rendering import render_email
 from messaging.sending.selectors import outbox_stuck
 from messaging.status import EmailStatus
 from notifications.services import notification_create
-from suppression.services import mail_permission
+from suppression.selectors import MailPermission, mail_permission
 from suppression.streams import sending_stream
 
 logger = logging.getLogger(__name__)
@@ -26,29 +26,18 @@ SEND_CHUNK = 50
 # Re-enqueued per sweep, at most: the next sweep takes the rest.
 SWEEP_LIMIT = 5000
 
-OPTED_OUT_WORDS = (
-    "Not sent: the client is opted out of appointment communications{since}. Reason: {reason}"
-)
 
-
-def send_refusal(client: Client, kind: str) -> str:
-    """Why this email may not be sent to this client, in words; empty if it may."""
-    if kind in APPOINTMENT_KINDS and not client.appointment_comms:
-        since = client.appointment_comms_changed_at
-        return OPTED_OUT_WORDS.format(
-            since=f" since {since:%d %b %Y}" if since else "",
-            reason=client.appointment_comms_reason or "not given",
-        )
-    permission = mail_permission(clinic=client.clinic, address=client.email)
-    return "" if permission.allowed else f"Not sent. {permission.reason}"
+def send_permission(client: Client, kind: str) -> MailPermission:
+    """May this kind of email be sent to this client: asked once per send."""
+    return mail_permission(client=client, appointment_mail=kind in APPOINTMENT_KINDS)
 
 
 def email_send(**fields) -> OutboundEmail:
     """Renders and saves one email to a client, and sends it once the caller's transaction commits.
 
     A send that may not happen (opted out, suppressed, no address) is saved as failed with the
-    reason in words; the caller reads `email.status` and `email.reason` to tell the user at once.
-    Takes the keyword arguments of `email_prepare`.
+    refusal's code and its reason in words; the caller reads `email.refusal` and `email.reason`
+    to tell the user at once. Takes the keyword arguments of `email_prepare`.
     """
     email = email_prepare(**fields)
     emails_enqueue(emails=[email])
@@ -64,8 +53,10 @@ def email_prepare(
     appointment: Appointment | None = None,
     invoice: Invoice | None = None,
     form_request: SmartFormRequest | None = None,
+    permission: MailPermission | None = None,
 ) -> OutboundEmail:
-    """Renders and saves one email (or its refusal) without enqueueing it."""
+    """Renders and saves one email (or its refusal) without enqueueing it. `permission` is the
+    caller's own answer from `send_permission`, when it needed to know first."""
     clinic = client.clinic
     rendered = render_email(
         kind,
@@ -78,8 +69,8 @@ def email_prepare(
             **(context or {}),
         },
     )
-    refusal = send_refusal(client, kind)
-    status = EmailStatus.FAILED if refusal else EmailStatus.SENDING
+    if permission is None:
+        permission = send_permission(client, kind)
     email = OutboundEmail.objects.create(
         clinic=clinic,
         client=client,
@@ -92,13 +83,23 @@ def email_prepare(
         appointment=appointment,
         invoice=invoice,
         form_request=form_request,
-        status=status,
-        reason=refusal,
         esp=sending_stream(clinic),
+        **_decided(permission),
     )
-    if refusal:
+    if email.refusal:
         _tell_about_refusal(email)
     return email
+
+
+def _decided(permission: MailPermission) -> dict:
+    """What a send's permission decides of its email: on its way, or refused, code and words."""
+    if permission.allowed:
+        return {"status": EmailStatus.SENDING}
+    return {
+        "status": EmailStatus.FAILED,
+        "refusal": permission.refusal,
+        "reason": f"Not sent. {permission.reason}",
+    }
 
 
 def _tell_about_refusal(email: OutboundEmail) -> None:

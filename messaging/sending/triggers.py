@@ -14,7 +14,7 @@ from messaging.sending.outbox import (
     email_prepare,
     email_send,
     emails_enqueue,
-    send_refusal,
+    send_permission,
 )
 from messaging.sending.selectors import appointments_due_for_reminder
 
@@ -36,8 +36,9 @@ def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
 
 def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
     """Sends a smart form's personal link; a refused send creates no form request."""
+    permission = send_permission(client, EmailKind.SMART_FORM)
     form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
-    if not send_refusal(client, EmailKind.SMART_FORM):
+    if permission.allowed:
         form_request.save()
     form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
     return email_send(
@@ -46,6 +47,7 @@ def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmai
         form_request=form_request if form_request.pk else None,
         context={"form_url": form_url, "form_request": form_request},
         sent_by=sent_by,
+        permission=permission,
     )
 
 

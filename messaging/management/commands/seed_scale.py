@@ -123,12 +123,12 @@ class Command(BaseCommand):
                 FROM clinic_client WHERE clinic_id >= %(first)s
             )
             INSERT INTO messaging_outboundemail (id, clinic_id, client_id, kind, to_email, subject,
-                body_text, body_html, status, reason, esp, esp_message_id, attempts,
+                body_text, body_html, status, refusal, reason, esp, esp_message_id, attempts,
                 created_at, sent_at, status_changed_at)
             SELECT gen_random_uuid(), p.clinic_id, c.id, (ARRAY{KINDS!r})[1 + p.n %% 6],
                 'client' || (p.k + 1) || '.c' || p.clinic_id || '@example.test',
                 'Your appointment at Scale clinic ' || p.clinic_id, 'Hello', '',
-                s.status, '', 'mailgun',
+                s.status, '', '', 'mailgun',
                 '<' || p.n || '.scale@mail.clinicmail.test>', 1,
                 p.at, p.at + interval '2 seconds', p.at + interval '1 minute'
             FROM picks p
