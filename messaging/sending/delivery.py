@@ -17,6 +17,7 @@ from messaging.sending.invoice_pdf import invoice_pdf
 from messaging.sending.policy import SendFailure, classify_send_failure, retry_delay
 from messaging.status import EmailStatus
 from messaging.tracking.consequences import email_owner, email_suppress_consequences
+from notifications.rendering import notification_render
 from notifications.services import notification_create
 from suppression.models import SuppressionReason
 
@@ -146,7 +147,7 @@ def email_fail(*, email: OutboundEmail, reason: str) -> None:
         notification_create(
             clinic=email.clinic,
             recipient=recipient,
-            text=f"{email.get_kind_display()} to {email.client} failed. {reason}",
+            text=notification_render("email_failed", {"email": email}),
             client=email.client,
             email_id=email.id,
         )

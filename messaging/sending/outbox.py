@@ -15,6 +15,7 @@ from messaging.models import APPOINTMENT_KINDS, OutboundEmail
 from messaging.sending.rendering import render_email
 from messaging.sending.selectors import outbox_stuck
 from messaging.status import EmailStatus
+from notifications.rendering import notification_render
 from notifications.services import notification_create
 from suppression.selectors import MailPermission, mail_permission
 from suppression.streams import sending_stream
@@ -108,7 +109,7 @@ def _tell_about_refusal(email: OutboundEmail) -> None:
         notification_create(
             clinic=email.clinic,
             recipient=email.appointment.practitioner,
-            text=f"{email.get_kind_display()} to {email.client} was not sent. {email.reason}",
+            text=notification_render("email_not_sent", {"email": email}),
             client=email.client,
             email_id=email.id,
         )

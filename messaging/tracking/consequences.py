@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from messaging.models import OutboundEmail
+from notifications.rendering import notification_render
 from notifications.services import notification_create
 from suppression.models import REASON_WORDS
 from suppression.services import client_opt_out, suppression_record
@@ -42,10 +43,13 @@ def email_suppress_consequences(
             notification_create(
                 clinic=email.clinic,
                 recipient=recipient,
-                text=(
-                    f"{email.get_kind_display()} to {email.client} failed and "
-                    f"{email.to_email} will not be emailed again. {REASON_WORDS[reason]}"
-                    + (f" Provider said: {diagnostic}" if diagnostic else "")
+                text=notification_render(
+                    "address_suppressed",
+                    {
+                        "email": email,
+                        "reason_words": REASON_WORDS[reason],
+                        "diagnostic": diagnostic,
+                    },
                 ),
                 client=email.client,
                 email_id=email.id,

@@ -8,6 +8,7 @@ from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
+from notifications.rendering import notification_render
 from notifications.services import notification_create_for_admins
 from suppression.streams import SMTP
 
@@ -49,11 +50,7 @@ def email_flag_stuck(*, email: OutboundEmail) -> bool:
     if flagged:
         notification_create_for_admins(
             clinic=email.clinic,
-            text=(
-                f"{email.get_kind_display()} to {email.client} was handed to the email provider "
-                f"at {email.sent_at:%H:%M} UTC and nothing has been heard of it since. Support "
-                "has been flagged; the client may not have received it."
-            ),
+            text=notification_render("email_stuck", {"email": email}),
             client=email.client,
             email_id=email.id,
         )
