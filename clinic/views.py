@@ -7,6 +7,7 @@ from clinic.forms import ClientForm, ClinicSettingsForm
 from clinic.models import Client
 from clinic.selectors import client_form_requests, client_search, client_upcoming_appointments
 from messaging.log.presentation import client_email_context
+from suppression.selectors import address_suppression
 
 
 def home(request):
@@ -27,6 +28,7 @@ def client_detail(request, client_id: int):
         "client": client,
         "appointments": client_upcoming_appointments(client=client),
         "form_requests": client_form_requests(client=client),
+        "suppression": address_suppression(clinic=request.clinic, address=client.email),
         **client_email_context(client, request.GET.get("page")),
     }
     return render(request, "clinic/client_detail.html", context)
