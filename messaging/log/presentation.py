@@ -7,8 +7,11 @@ from django.core.paginator import Paginator
 from messaging.log.forms import send_forms_for
 from messaging.log.selectors import client_email_log
 from messaging.status import EmailStatus
+from messaging.tracking.stuck import STUCK_AFTER
 
 PAGE_SIZE = 20
+# When support is told of an email the ESP has not reported on, as the help says it.
+FLAGGED_AFTER = f"{STUCK_AFTER.total_seconds() / 60:g} minutes"
 
 TRACKING_CAVEAT = (
     "Privacy settings and security scanners can open mail and follow links automatically, so "
@@ -20,12 +23,12 @@ STATUS_HELP: dict[str, tuple[str, str]] = {
     EmailStatus.SENDING: (
         "info",
         "Waiting to be handed to the email service. This normally takes minutes; we flag it to "
-        "support ourselves after 10 minutes.",
+        f"support ourselves after {FLAGGED_AFTER}.",
     ),
     EmailStatus.PROCESSED: (
         "info",
         "The email service accepted it and is delivering it. This normally takes minutes; we "
-        "flag it to support ourselves after 10 minutes.",
+        f"flag it to support ourselves after {FLAGGED_AFTER}.",
     ),
     EmailStatus.DEFERRED: (
         "warn",
