@@ -104,28 +104,36 @@ def _record_sent(email: OutboundEmail, message_id: str) -> None:
 
 def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
     if failure.kind == "transient" and email.attempts < settings.SEND_MAX_ATTEMPTS:
-        delay = retry_delay(email.attempts, base=settings.SEND_RETRY_BASE_SECONDS)
-        if failure.unknown_outcome:  # the ESP's acceptance event, if any, settles it first
-            delay = max(delay, settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS)
-        OutboundEmail.objects.filter(pk=email.pk).update(
-            attempts=email.attempts,
-            reason=f"Retrying: {failure.words}",
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        )
-        return Delivery("retry", retry_in=delay)
-    if failure.kind == "transient":
-        words = f"Gave up after {email.attempts} attempts. {failure.words}"
-    elif failure.kind == "rejected":
-        words = (
-            "The email provider refuses this address (it is on the provider's suppression list)."
-        )
-    else:
-        words = f"The email provider refused it: {failure.words}"
+        return _retry_later(email, failure)
+    words = _failure_reason(email, failure)
     if failure.kind == "rejected":
         _record_rejected(email, words)
     else:
         email_fail(email=email, reason=words)
     return Delivery("failed")
+
+
+def _retry_later(email: OutboundEmail, failure: SendFailure) -> Delivery:
+    delay = retry_delay(email.attempts, base=settings.SEND_RETRY_BASE_SECONDS)
+    if failure.unknown_outcome:  # the ESP's acceptance event, if any, settles it first
+        delay = max(delay, settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS)
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        attempts=email.attempts,
+        reason=f"Retrying: {failure.words}",
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return Delivery("retry", retry_in=delay)
+
+
+def _failure_reason(email: OutboundEmail, failure: SendFailure) -> str:
+    """Why an email failed for good, in words for the practitioner."""
+    if failure.kind == "transient":
+        return f"Gave up after {email.attempts} attempts. {failure.words}"
+    if failure.kind == "rejected":
+        return "The email provider refuses this address (it is on the provider's suppression list)."
+    if failure.before_sending:
+        return failure.words
+    return f"The email provider refused it: {failure.words}"
 
 
 def _mark_failed(email: OutboundEmail, reason: str) -> None:

@@ -17,6 +17,11 @@ from anymail.exceptions import (
 
 FailureKind = Literal["transient", "permanent", "rejected"]
 
+INVALID_ADDRESS_WORDS = (
+    "The client's email address is not valid, so this email could not be sent. Correct the "
+    "address in the client's details."
+)
+
 
 @dataclass(frozen=True)
 class SendFailure:
@@ -25,6 +30,8 @@ class SendFailure:
     # The ESP may have accepted the email all the same (it did not answer in time): a retry
     # must first give its events the time to say so.
     unknown_outcome: bool = False
+    # Found before anything was sent: the words are ours, not a server's answer.
+    before_sending: bool = False
 
 
 def _esp_words(error: AnymailAPIError) -> str:
@@ -48,8 +55,8 @@ def classify_send_failure(error: Exception) -> SendFailure:
     a recipient the ESP refuses is failed and suppressed."""
     if isinstance(error, AnymailRecipientsRefused):
         return SendFailure("rejected", "The email provider refused the recipient.")
-    if isinstance(error, AnymailInvalidAddress):
-        return SendFailure("permanent", str(error.args[0]) if error.args else "Invalid address.")
+    if isinstance(error, AnymailInvalidAddress):  # anymail checks addresses before any request
+        return SendFailure("permanent", INVALID_ADDRESS_WORDS, before_sending=True)
     if isinstance(error, AnymailAPIError):
         if isinstance(error, requests.ConnectTimeout):  # nothing reached it
             return SendFailure("transient", "The email provider could not be reached.")
