@@ -129,11 +129,9 @@ def _failure_reason(email: OutboundEmail, failure: SendFailure) -> str:
     """Why an email failed for good, in words for the practitioner."""
     if failure.kind == "transient":
         return f"Gave up after {email.attempts} attempts. {failure.words}"
-    if failure.kind == "rejected":
-        return "The email provider refuses this address (it is on the provider's suppression list)."
-    if failure.before_sending:
-        return failure.words
-    return f"The email provider refused it: {failure.words}"
+    if failure.kind == "permanent" and not failure.before_sending:
+        return f"The email provider refused it: {failure.words}"
+    return failure.words  # a recipient the ESP refuses, or an address found invalid here
 
 
 def _mark_failed(email: OutboundEmail, reason: str) -> None:

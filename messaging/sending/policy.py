@@ -54,7 +54,10 @@ def classify_send_failure(error: Exception) -> SendFailure:
     """Transient failures are retried; permanent ones fail the email with the ESP's words;
     a recipient the ESP refuses is failed and suppressed."""
     if isinstance(error, AnymailRecipientsRefused):
-        return SendFailure("rejected", "The email provider refused the recipient.")
+        return SendFailure(
+            "rejected",
+            "The email provider refuses this address (it is on the provider's suppression list).",
+        )
     if isinstance(error, AnymailInvalidAddress):  # anymail checks addresses before any request
         return SendFailure("permanent", INVALID_ADDRESS_WORDS, before_sending=True)
     if isinstance(error, AnymailAPIError):
