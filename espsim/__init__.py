@@ -1,21 +1,34 @@
-"""espsim: a local email-service-provider simulator speaking Mailgun's HTTP API.
+"""espsim: a local email-service-provider simulator speaking an ESP's HTTP API (Mailgun for
+now), as django-anymail's real backends and webhook views expect.
 
-django-anymail's Mailgun backend sends through it (``MAILGUN_API_URL =
-"http://127.0.0.1:<port>/v3"``) and it posts signed Mailgun tracking webhooks back.
+One process speaks one ESP, chosen at start (``esp=``, ``--esp``, ``ESPSIM_ESP``; default
+mailgun). The app's anymail backend for that ESP is pointed at it (``sim.anymail_settings()``
+gives the settings) and it posts that ESP's tracking webhooks, in the ESP's documented format
+and signed as the ESP signs them, to the configured URL after short delays:
 
-    sim = espsim.start(api_key="key", webhook_url="http://u:p@127.0.0.1:8000/anymail/mailgun/"
-                       "tracking/", signing_key="whsec", delay_scale=0.05)
+    sim = espsim.start(esp="mailgun", api_key="key", signing_key="whsec",
+                       webhook_url="http://u:p@127.0.0.1:8000/anymail/mailgun/tracking/",
+                       delay_scale=0.05)
     ...
     sim.wait_idle(); sim.messages(email_id="42"); sim.events(recipient="a@b.com"); sim.stop()
 
-Outcomes depend on the recipient (see ``espsim.outcomes``). Endpoints:
-``POST /v3/<domain>/messages``; ``GET|POST|DELETE /v3/<domain>/{bounces,complaints,
-unsubscribes}[/<address>]``; ``GET /sim/health|messages|events|faults|config``;
-``POST /sim/reset|faults|config``; ``DELETE /sim/faults``.
-Command line: ``python -m espsim --help``.
+Outcomes depend on the recipient, the same for every ESP (``espsim.outcomes``); each dialect
+(``espsim.mailgun``) lists its
+routes, its words for each outcome step and its webhook format. The test-control API is the
+same for all: ``GET /sim/health|messages|events|faults|config``; ``POST
+/sim/reset|faults|config``; ``DELETE /sim/faults``. Command line: ``python -m espsim --help``.
+
+HTTP toolkit: Werkzeug routes and parses the requests (its URL map, form and multipart
+parsing, request/response objects) and cheroot, CherryPy's threaded HTTP/1.1 server, serves
+them; both replaced a hand-written server, router and multipart parser that more ESPs
+would have had to grow. Werkzeug's own development server was not enough: it closes every
+connection after one response, and the app (and its benchmarks) send over keep-alive
+connections, as they do to a real ESP; cheroot keeps them open, runs the WSGI app on a thread
+pool, and starts and stops inside a test (``prepare``/``serve``/``stop``).
 """
+
+__version__ = "2.0.0"
 
 from .server import Simulator, start
 
 __all__ = ["Simulator", "start"]
-__version__ = "1.0.0"

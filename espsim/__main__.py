@@ -1,4 +1,4 @@
-"""``python -m espsim``: run the Mailgun simulator in the foreground."""
+"""``python -m espsim``: run the ESP simulator in the foreground."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import signal
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
+from .dialects import DIALECTS
 from .server import start
 from .webhooks import redact_url
 
 log = logging.getLogger("espsim")
+# The credential each ESP's API checks, by the environment variable the app reads it from.
+API_KEY_ENV = {"mailgun": "MAILGUN_API_KEY"}
 
 
 def _env_float(name: str, default: float) -> float:
@@ -24,13 +28,24 @@ def _env_float(name: str, default: float) -> float:
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(
-        prog="python -m espsim", description="Local ESP simulator speaking Mailgun's HTTP API."
+        prog="python -m espsim",
+        description="Local ESP simulator speaking an ESP's HTTP API.",
     )
+    parser.add_argument("--esp", choices=sorted(DIALECTS), default=env("ESPSIM_ESP") or "mailgun")
     parser.add_argument("--host", default=env("ESPSIM_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(env("ESPSIM_PORT") or 8025))
-    parser.add_argument("--api-key", default=env("MAILGUN_API_KEY"), help="basic-auth password")
+    parser.add_argument(
+        "--api-key",
+        help="the credential the API checks (default: the ESP's variable: "
+        + ", ".join(f"{esp} {name}" for esp, name in API_KEY_ENV.items())
+        + ")",
+    )
     parser.add_argument("--webhook-url", default=env("ESPSIM_WEBHOOK_URL"))
-    parser.add_argument("--signing-key", default=env("MAILGUN_WEBHOOK_SIGNING_KEY"))
+    parser.add_argument(
+        "--signing-key",
+        default=env("MAILGUN_WEBHOOK_SIGNING_KEY"),
+        help="Mailgun's webhook signing key",
+    )
     parser.add_argument("--delay-scale", type=float, default=_env_float("ESPSIM_DELAY_SCALE", 1.0))
     parser.add_argument("--domain", default=env("ESPSIM_DOMAIN"), help="only accept this domain")
     parser.add_argument("--workers", type=int, default=8, help="webhook delivery threads")
@@ -45,22 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def esp_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV[args.esp])
     sim = start(
         port=args.port,
-        api_key=args.api_key,
+        api_key=api_key or None,
         webhook_url=args.webhook_url,
         signing_key=args.signing_key,
         delay_scale=args.delay_scale,
         domain=args.domain,
         host=args.host,
+        esp=args.esp,
         ordered=not args.unordered,
         workers=args.workers,
         retry_total=args.retry_total,
+        **esp_options(args),
     )
     stop = threading.Event()
 
@@ -71,7 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     hook = redact_url(args.webhook_url) if args.webhook_url else "none (events only recorded)"
-    log.info("espsim listening on %s (API %s), webhooks: %s", sim.url, sim.api_url, hook)
+    log.info(
+        "espsim speaking %s on %s (API %s), webhooks: %s",
+        sim.dialect.label,
+        sim.url,
+        sim.api_url,
+        hook,
+    )
+    for line in sim.dialect.start_lines():
+        log.info("%s", line)
     while not stop.wait(1.0):
         pass
     sim.stop()

@@ -1,97 +1,47 @@
-"""Which events a recipient gets, decided from its address and the suppression lists.
+"""Which events a recipient gets, decided from its address and the ESP's suppression lists.
 
-| local part starts with | events                                                 |
-|------------------------|--------------------------------------------------------|
-| ``bounce``             | accepted, failed (permanent, reason ``bounce``, 550)   |
-| ``defer``              | accepted, failed (temporary, ``greylisted``, 451), delivered |
-| ``complaint``          | accepted, delivered, complained                        |
-| ``open``               | accepted, delivered, opened                            |
-| ``click``              | accepted, delivered, opened, clicked                   |
-| anything else          | accepted, delivered                                    |
+The outcome is the same for every ESP; each dialect says its steps in the ESP's own words
+(``espsim/<esp>``: Mailgun ``failed``/permanent, Postmark ``Bounce`` HardBounce, SendGrid
+``bounce``, SES ``Bounce`` Permanent/General...).
 
-A domain ending in ``.invalid`` gets accepted, failed (permanent, reason ``generic``,
-"domain does not exist"). An address on the domain's bounces / complaints /
-unsubscribes list gets accepted, failed (permanent, ``suppress-bounce`` /
-``suppress-complaint`` / ``suppress-unsubscribe``), with Mailgun's 605/607/606 codes.
+| local part starts with | steps                                          |
+|------------------------|------------------------------------------------|
+| ``bounce``             | accepted, bounced (permanent, 5.1.1)           |
+| ``defer``              | accepted, deferred (temporary, 4.7.1), delivered |
+| ``complaint``          | accepted, delivered, complained                |
+| ``open``               | accepted, delivered, opened                    |
+| ``click``              | accepted, delivered, opened, clicked           |
+| anything else          | accepted, delivered                            |
+
+A domain ending in ``.invalid`` gets accepted, no_domain (a permanent failure: the domain
+does not exist). An address on one of the ESP's suppression lists gets accepted, suppressed
+(the ESP does not try; ``Outcome.suppressed`` says why: bounce, complaint, unsubscribe or
+invalid) -- or, for an ESP that refuses such a send in its API (Postmark), no events at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import random
+import time
+from dataclasses import dataclass
 
 from .addresses import domain_of, local_part
 
-BOUNCE_MESSAGE = "5.1.1 The email account that you tried to reach does not exist"
-DEFER_MESSAGE = "4.7.1 Greylisted: please try again later"
-SUPPRESSED = {
-    "bounces": ("suppress-bounce", 605, "Not delivering to previously bounced address"),
-    "complaints": (
-        "suppress-complaint",
-        607,
-        "Not delivering to a user who marked your messages as spam",
-    ),
-    "unsubscribes": ("suppress-unsubscribe", 606, "Not delivering to unsubscribed address"),
-}
-PREFIX_OUTCOMES = ("bounce", "defer", "complaint", "open", "click")
+ACCEPTED = "accepted"
+DELIVERED = "delivered"
+BOUNCED = "bounced"
+DEFERRED = "deferred"
+COMPLAINED = "complained"
+OPENED = "opened"
+CLICKED = "clicked"
+NO_DOMAIN = "no_domain"
+SUPPRESSED = "suppressed"
 
+SUPPRESSION_REASONS = ("bounce", "complaint", "unsubscribe", "invalid")
+FIRST_DELAY = (0.05, 0.3)  # accepted, seconds (scaled by delay_scale)
+STEP_DELAY = (0.3, 1.5)  # between successive events of one message (scaled)
 
-@dataclass(frozen=True)
-class Step:
-    """One event of an outcome (the event-data is built from it later)."""
-
-    event: str
-    log_level: str = "info"
-    severity: str | None = None
-    reason: str | None = None
-    status: dict[str, Any] | None = field(default=None, hash=False)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    name: str
-    steps: tuple[Step, ...]
-
-
-def _smtp_status(code: int, message: str, **extra: Any) -> dict[str, Any]:
-    status: dict[str, Any] = {
-        "tls": True,
-        "code": code,
-        "description": "",
-        "utf8": True,
-        "message": message,
-        "certificate-verified": True,
-    }
-    status.update(extra)
-    return status
-
-
-ACCEPTED = Step("accepted")
-DELIVERED = Step("delivered", status=_smtp_status(250, "OK"))
-OPENED = Step("opened")
-CLICKED = Step("clicked")
-COMPLAINED = Step("complained", log_level="warn")
-BOUNCED = Step(
-    "failed",
-    log_level="error",
-    severity="permanent",
-    reason="bounce",
-    status=_smtp_status(550, BOUNCE_MESSAGE, **{"enhanced-code": "5.1.1"}),
-)
-DEFERRED = Step(
-    "failed",
-    log_level="warn",
-    severity="temporary",
-    reason="greylisted",
-    status=_smtp_status(
-        451,
-        DEFER_MESSAGE,
-        description="Recipient address rejected: greylisted, try again later",
-        **{"retry-seconds": 600, "enhanced-code": "4.7.1"},
-    ),
-)
-
-_BY_PREFIX: dict[str, tuple[Step, ...]] = {
+_BY_PREFIX: dict[str, tuple[str, ...]] = {
     "bounce": (ACCEPTED, BOUNCED),
     "defer": (ACCEPTED, DEFERRED, DELIVERED),
     "complaint": (ACCEPTED, DELIVERED, COMPLAINED),
@@ -100,27 +50,43 @@ _BY_PREFIX: dict[str, tuple[Step, ...]] = {
 }
 
 
-def _no_domain(domain: str) -> Step:
-    text = f"No MX for {domain}: domain does not exist"
-    status = {"attempt-no": 1, "code": 498, "message": text, "description": text}
-    return Step("failed", "error", "permanent", "generic", status)
+@dataclass(frozen=True)
+class Outcome:
+    name: str  # bounce, defer, ..., delivered, invalid-domain, suppress-<reason>
+    steps: tuple[str, ...]
+    suppressed: str | None = None  # one of SUPPRESSION_REASONS
 
 
-def _suppressed(kind: str) -> Step:
-    reason, code, text = SUPPRESSED[kind]
-    status = {"attempt-no": 1, "code": code, "message": "", "description": text}
-    return Step("failed", "error", "permanent", reason, status)
+@dataclass(frozen=True)
+class Moment:
+    """One step of an outcome, placed in time."""
+
+    step: str
+    timestamp: float  # when the ESP says it happened
+    due: float  # earliest webhook post
 
 
-def choose_outcome(addr: str, suppressed_in: str | None = None) -> Outcome:
-    """The outcome for recipient ``addr``; ``suppressed_in`` names the list it is on, if any."""
-    if suppressed_in:
-        return Outcome(SUPPRESSED[suppressed_in][0], (ACCEPTED, _suppressed(suppressed_in)))
-    domain = domain_of(addr)
-    if domain.endswith(".invalid"):
-        return Outcome("invalid-domain", (ACCEPTED, _no_domain(domain)))
+def choose_outcome(addr: str, suppressed: str | None = None) -> Outcome:
+    """The outcome for recipient ``addr``; ``suppressed`` names why it is suppressed, if it is."""
+    if suppressed:
+        return Outcome(f"suppress-{suppressed}", (ACCEPTED, SUPPRESSED), suppressed)
+    if domain_of(addr).endswith(".invalid"):
+        return Outcome("invalid-domain", (ACCEPTED, NO_DOMAIN))
     local = local_part(addr).lower()
-    for prefix in PREFIX_OUTCOMES:
+    for prefix, steps in _BY_PREFIX.items():
         if local.startswith(prefix):
-            return Outcome(prefix, _BY_PREFIX[prefix])
+            return Outcome(prefix, steps)
     return Outcome("delivered", (ACCEPTED, DELIVERED))
+
+
+def timeline(outcome: Outcome, delay_scale: float, now: float | None = None) -> list[Moment]:
+    """Every step of ``outcome`` with its time: the first is stamped ``now`` and posted a moment
+    later; each next one happens (and is posted) a random while after the one before."""
+    now = time.time() if now is None else now
+    moments: list[Moment] = []
+    due = now + random.uniform(*FIRST_DELAY) * delay_scale
+    for index, step in enumerate(outcome.steps):
+        if index:
+            due += random.uniform(*STEP_DELAY) * delay_scale
+        moments.append(Moment(step, now if index == 0 else due, due))
+    return moments

@@ -1,119 +1,47 @@
-"""The simulator: a threaded HTTP server speaking Mailgun's API plus a webhook dispatcher."""
+"""The simulator: one ESP's HTTP API on a threaded HTTP/1.1 server, plus a webhook dispatcher."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cheroot import wsgi
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map
+
+from . import __version__
+from .control import control_rules
+from .dialect import Dialect, SimRequest, json_response
 from .faults import Faults
-from .forms import Form
+from .outcomes import Outcome
 from .records import EventRecord, SentMessage
-from .routes import Request, Response, route
-from .sending import QUEUED, SendError, accept_send
-from .suppressions import Suppressions, make_entry
+from .suppressions import Suppressions
 from .webhooks import Dispatcher, WebhookConfig, redact_url
 
 log = logging.getLogger("espsim")
-CONFIG_FIELDS = ("webhook_url", "signing_key", "delay_scale", "ordered", "retry_base")
-CONFIG_FIELDS += ("retry_max", "retry_total", "webhook_timeout")
+COMMON_SETTINGS = ("webhook_url", "delay_scale", "ordered", "retry_base", "retry_max")
+COMMON_SETTINGS += ("retry_total", "webhook_timeout", "batch_window")
 
 
-class SimHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 512
+def dialect_class(esp: str) -> type[Dialect]:
+    from .dialects import DIALECTS
 
-    def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
-        self.sim = sim
-        super().__init__(address, SimHandler)
-
-
-class SimHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "espsim/1.0"
-    disable_nagle_algorithm = True
-    timeout = 300  # idle keep-alive connections are dropped after this
-    server: SimHTTPServer
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        started = time.perf_counter()
-        body = self._read_body()
-        request = Request.build(
-            self.command,
-            self.path,
-            self.headers.get("Content-Type", ""),
-            self.headers.get("Authorization", ""),
-            body,
-        )
-        try:
-            response = route(self.server.sim, request)
-        except Exception:
-            log.exception("error handling %s %s", self.command, request.path)
-            response = Response(500, {"message": "Internal simulator error"})
-        self._respond(response)
-        elapsed = (time.perf_counter() - started) * 1000
-        note = f" {response.note}" if response.note else ""
-        log.info("%s %s %d %.1fms%s", self.command, request.path, response.status, elapsed, note)
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _read_chunked(self) -> bytes:
-        chunks = []
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-
-    def _respond(self, response: Response) -> None:
-        if isinstance(response.body, str):
-            payload, content_type = response.body.encode(), "text/plain; charset=utf-8"
-        else:
-            payload, content_type = json.dumps(response.body).encode(), "application/json"
-        self.send_response(response.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        try:
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. timed out)
-            self.close_connection = True
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug(format, *args)
+    try:
+        return DIALECTS[esp]
+    except KeyError:
+        raise ValueError(f"unknown ESP {esp!r}: one of {', '.join(DIALECTS)}") from None
 
 
 class Simulator:
-    """A running Mailgun simulator. Thread-safe; use ``start()`` to create one."""
+    """A running ESP simulator. Thread-safe; use ``start()`` to create one.
+
+    ``esp`` chooses the dialect (mailgun, postmark, sendgrid, amazon_ses). ``api_key`` is the
+    credential its API checks (Mailgun's key, Postmark's server token, SendGrid's API key,
+    the AWS access key id); None accepts any. ``signing_key`` is Mailgun's webhook signing key
+    (default: the API key). ``esp_options`` are the dialect's own (``options`` of its class).
+    """
 
     def __init__(
         self,
@@ -130,8 +58,14 @@ class Simulator:
         retry_max: float = 10.0,
         retry_total: float = 600.0,
         webhook_timeout: float = 10.0,
+        batch_window: float = 1.0,
+        esp: str = "mailgun",
+        threads: int = 16,
+        **esp_options: Any,
     ) -> None:
+        self.esp = esp
         self.api_key = api_key
+        self.signing_key = signing_key
         self.domain = domain
         self.delay_scale = delay_scale
         self.suppressions = Suppressions()
@@ -141,37 +75,44 @@ class Simulator:
         self._events: list[EventRecord] = []
         self.webhook = WebhookConfig(
             url=webhook_url or None,
-            signing_key=signing_key or api_key or "",
             ordered=ordered,
             retry_base=retry_base,
             retry_max=retry_max,
             retry_total=retry_total,
             timeout=webhook_timeout,
+            batch_window=batch_window,
         )
-        self.dispatcher = Dispatcher(self.webhook, self._on_fire, workers)
-        self.httpd = SimHTTPServer((host, port), self)
-        self.host, self.port = self.httpd.server_address[:2]
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="espsim-http",
-            daemon=True,
+        self.httpd = wsgi.Server(
+            (host, port),
+            self._wsgi,
+            numthreads=threads,
+            server_name=f"espsim/{__version__}",
+            request_queue_size=512,
+            timeout=300,  # idle keep-alive connections are dropped after this
         )
+        self.httpd.keep_alive_conn_limit = None
+        self.httpd.expiration_interval = 0.05  # also how soon stop() is noticed
+        self.httpd.prepare()  # binds, so the port is known before the dialect builds URLs
+        self.host, self.port = self.httpd.bind_addr[:2]
+        self.dialect = dialect_class(esp)(self, **esp_options)
+        self.dispatcher = Dispatcher(self.webhook, self.dialect, workers)
+        self.dispatcher.delay_scale = delay_scale
+        self._map = Map(control_rules(self) + self.dialect.rules(), strict_slashes=False)
+        self._thread = threading.Thread(target=self.httpd.serve, name="espsim-http", daemon=True)
         self._stopped = False
 
     # -- lifecycle ----------------------------------------------------------
 
     def start(self) -> Simulator:
         self._thread.start()
+        self.dialect.on_start()
         return self
 
     def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
-        if self._thread.is_alive():
-            self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.stop()
         self.dispatcher.stop()
 
     def __enter__(self) -> Simulator:
@@ -186,39 +127,59 @@ class Simulator:
 
     @property
     def api_url(self) -> str:
-        return f"{self.url}/v3"
+        """The API base URL the app's anymail backend for this ESP is pointed at."""
+        return self.dialect.api_url
+
+    def anymail_settings(self) -> dict[str, Any]:
+        """ANYMAIL settings pointing the app's backend for this ESP at this simulator."""
+        return self.dialect.anymail_settings()
+
+    # -- HTTP ---------------------------------------------------------------
+
+    def _wsgi(self, environ: dict, start_response: Any) -> Any:
+        started = time.perf_counter()
+        request = SimRequest(environ)
+        request.get_data()  # read the whole body: the connection stays usable
+        try:
+            endpoint, values = self._map.bind_to_environ(environ).match()
+            response = endpoint(request, **values)
+        except NotFound:
+            response = self.dialect.error(404, "Not Found")
+        except MethodNotAllowed:
+            response = self.dialect.error(405, "Method not allowed")
+        except HTTPException as err:
+            response = self.dialect.error(err.code or 400, err.description or err.name)
+        except Exception:
+            log.exception("error handling %s %s", request.method, request.path)
+            response = json_response(500, {"message": "Internal simulator error"})
+        elapsed = (time.perf_counter() - started) * 1000
+        note = getattr(response, "note", "")
+        log.info(
+            "%s %s %d %.1fms%s",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed,
+            f" {note}" if note else "",
+        )
+        return response(environ, start_response)
 
     # -- sending ------------------------------------------------------------
 
-    def send(self, domain: str, form: Form) -> tuple[int, dict[str, Any]]:
-        """Handle a send request; returns (HTTP status, JSON body) as Mailgun would."""
-        if self.domain and domain.lower() != self.domain.lower():
-            return 404, {"message": f"Domain not found: {domain}"}
-        try:
-            accepted = accept_send(domain, form, self.suppressions, self.delay_scale)
-        except SendError as err:
-            return 400, {"message": str(err)}
+    def accept(
+        self, messages: list[SentMessage], outcomes: list[Outcome], now: float | None = None
+    ) -> list[list[EventRecord]]:
+        """Record an accepted API call (one message per recipient) and schedule its events."""
+        now = time.time() if now is None else now
+        chains = self.dialect.build_events(messages, outcomes, now)
         with self._lock:
-            for message, chain in accepted.deliveries:
-                self._messages.append(message)
+            self._messages.extend(messages)
+            for chain in chains:
                 self._events.extend(chain)
-        for _message, chain in accepted.deliveries:
-            self.dispatcher.submit(chain)
-        return 200, {"id": accepted.message_id, "message": QUEUED}
-
-    def _on_fire(self, record: EventRecord) -> None:
-        """Side effects of an event happening: Mailgun's automatic suppressions."""
-        data = record.data
-        kind, fields = None, {}
-        if data["event"] == "failed" and data.get("reason") == "bounce":
-            status = data.get("delivery-status", {})
-            kind = "bounces"
-            fields = {"code": status.get("code", 550), "error": status.get("message", "")}
-        elif data["event"] == "complained":
-            kind = "complaints"
-        if kind:
-            entry = make_entry(kind, record.recipient, fields)
-            self.suppressions.add(kind, data["domain"]["name"], entry)
+        for chain in chains:
+            if chain:
+                self.dispatcher.submit(chain)
+        return chains
 
     # -- inspection ---------------------------------------------------------
 
@@ -234,9 +195,9 @@ class Simulator:
         if recipient:
             found = [m for m in found if m.recipient.lower() == recipient.lower()]
         if email_id is not None:
-            found = [m for m in found if str(m.user_variables.get("email_id")) == str(email_id)]
+            found = [m for m in found if str(m.metadata.get("email_id")) == str(email_id)]
         if message_id:
-            found = [m for m in found if m.message_id.strip("<>") == message_id.strip("<>")]
+            found = [m for m in found if m.has_id(message_id)]
         return [m.to_dict() for m in found]
 
     def events(
@@ -246,18 +207,24 @@ class Simulator:
         message_id: str | None = None,
         event: str | None = None,
         state: str | None = None,
+        kind: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Generated events with their webhook delivery state, in generation order."""
+        """Generated events with their webhook delivery state, in generation order.
+
+        ``event`` is the ESP's name for it; ``kind`` the outcome step (the same for every ESP).
+        """
         with self._lock:
             found = list(self._events)
         if recipient:
             found = [r for r in found if r.recipient.lower() == recipient.lower()]
         if email_id is not None:
-            found = [r for r in found if str(r.data["user-variables"].get("email_id")) == email_id]
+            found = [r for r in found if str(r.message.metadata.get("email_id")) == email_id]
         if message_id:
-            found = [r for r in found if r.message_id == message_id.strip("<>")]
+            found = [r for r in found if r.message.has_id(message_id)]
         if event:
             found = [r for r in found if r.event == event]
+        if kind:
+            found = [r for r in found if r.kind == kind]
         if state:
             found = [r for r in found if r.state == state]
         return [r.to_dict() for r in found]
@@ -271,6 +238,7 @@ class Simulator:
             counts = {"messages": len(self._messages), "events": len(self._events)}
         return {
             "status": "ok",
+            "esp": self.esp,
             **counts,
             "pending_events": self.dispatcher.pending(),
             "faults": self.faults.pending(),
@@ -290,6 +258,7 @@ class Simulator:
     def config(self) -> dict[str, Any]:
         hook = self.webhook
         return {
+            "esp": self.esp,
             "api_url": self.api_url,
             "domain": self.domain,
             "webhook_url": redact_url(hook.url) if hook.url else None,
@@ -299,27 +268,31 @@ class Simulator:
             "retry_max": hook.retry_max,
             "retry_total": hook.retry_total,
             "webhook_timeout": hook.timeout,
+            "batch_window": hook.batch_window,
+            **self.dialect.config(),
         }
 
     def configure(self, **changes: Any) -> None:
-        """Change settings at run time: any of CONFIG_FIELDS."""
-        unknown = set(changes) - set(CONFIG_FIELDS)
+        """Change settings at run time: any of COMMON_SETTINGS, ``signing_key`` (Mailgun) or
+        the dialect's own ``options``."""
+        own = set(self.dialect.options)
+        unknown = set(changes) - set(COMMON_SETTINGS) - own
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         hook = self.webhook
-        if "webhook_url" in changes:
-            hook.url = changes["webhook_url"] or None
-        if "signing_key" in changes:
-            hook.signing_key = str(changes["signing_key"] or "")
         if "delay_scale" in changes:
-            self.delay_scale = float(changes["delay_scale"])
+            self.delay_scale = self.dispatcher.delay_scale = float(changes["delay_scale"])
         if "ordered" in changes:
             hook.ordered = bool(changes["ordered"])
-        for name in ("retry_base", "retry_max", "retry_total"):
+        for name in ("retry_base", "retry_max", "retry_total", "batch_window"):
             if name in changes:
                 setattr(hook, name, float(changes[name]))
         if "webhook_timeout" in changes:
             hook.timeout = float(changes["webhook_timeout"])
+        self.dialect.configure({k: v for k, v in changes.items() if k in own})
+        if "webhook_url" in changes:
+            hook.url = changes["webhook_url"] or None
+            self.dialect.on_webhook_url()
 
 
 def start(
@@ -330,12 +303,14 @@ def start(
     delay_scale: float = 1.0,
     domain: str | None = None,
     host: str = "127.0.0.1",
+    esp: str = "mailgun",
     **options: Any,
 ) -> Simulator:
     """Start a simulator in background threads and return it (``stop()`` it when done).
 
-    ``options``: ordered=True, workers=8, retry_base=0.5, retry_max=10.0,
-    retry_total=600.0, webhook_timeout=10.0.
+    ``options``: ordered=True, workers=8, retry_base=0.5, retry_max=10.0, retry_total=600.0,
+    webhook_timeout=10.0, batch_window=1.0, threads=16, and the dialect's own (see
+    ``espsim.dialects``).
     """
     sim = Simulator(
         host=host,
@@ -345,6 +320,7 @@ def start(
         signing_key=signing_key,
         delay_scale=delay_scale,
         domain=domain,
+        esp=esp,
         **options,
     )
     return sim.start()

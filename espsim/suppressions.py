@@ -1,48 +1,19 @@
-"""Mailgun's per-domain suppression lists: bounces, complaints and unsubscribes."""
+"""An ESP's suppression lists: entries keyed by (list, scope, lower-cased address).
+
+The scope is Mailgun's sending domain or Postmark's message stream; SendGrid's and Amazon
+SES's lists belong to the account (scope ""). Every entry carries ``address``; the other fields
+are the ESP's own (each dialect renders them in its API).
+"""
 
 from __future__ import annotations
 
 import threading
-from email.utils import formatdate
+from collections.abc import Iterable
 from typing import Any
-
-KINDS = ("bounces", "complaints", "unsubscribes")
-# Mailgun's wording per list: (404 message, DELETE message, POST message)
-MESSAGES = {
-    "bounces": (
-        "Address not found in bounces table",
-        "Bounced address has been removed",
-        "Address has been added to the bounces table",
-    ),
-    "complaints": (
-        "No spam complaints found for this address",
-        "Spam complaint has been removed",
-        "Address has been added to the complaints table",
-    ),
-    "unsubscribes": (
-        "Address not found in unsubscribers table",
-        "Unsubscribe event has been removed",
-        "Address has been added to the unsubscribes table",
-    ),
-}
-
-
-def make_entry(kind: str, address: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """A list entry shaped as Mailgun returns it, from POSTed fields (defaults filled)."""
-    entry: dict[str, Any] = {"address": address}
-    if kind == "bounces":
-        entry["code"] = str(fields.get("code") or "550")
-        entry["error"] = str(fields.get("error") or "")
-    elif kind == "unsubscribes":
-        tags = fields.get("tags") or [fields.get("tag") or "*"]
-        entry["tags"] = [str(tag) for tag in tags]
-        entry["tag"] = entry["tags"][0]
-    entry["created_at"] = str(fields.get("created_at") or formatdate(usegmt=True))
-    return entry
 
 
 class Suppressions:
-    """Thread-safe suppression lists, keyed by (list, sending domain, lower-cased address)."""
+    """Thread-safe suppression lists."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -72,19 +43,26 @@ class Suppressions:
                 self._table(kind, domain or "").clear()
 
     def items(self, kind: str, domain: str) -> list[dict[str, Any]]:
-        """The list's entries, in alphabetical order of address (as Mailgun pages them)."""
+        """The list's entries, in alphabetical order of address."""
         with self._lock:
             table = self._table(kind, domain)
             return [dict(table[key]) for key in sorted(table)]
 
-    def find(self, domain: str, address: str, tags: list[str] | tuple[str, ...] = ()) -> str | None:
-        """The first list (bounces, complaints, unsubscribes) suppressing ``address``, if any.
+    def find(
+        self,
+        kinds: Iterable[str],
+        domain: str,
+        address: str,
+        tags: list[str] | tuple[str, ...] = (),
+    ) -> str | None:
+        """The first of ``kinds`` suppressing ``address``, if any.
 
-        An unsubscribe suppresses only messages it covers: tag ``*`` or one of ``tags``.
+        An entry with ``tags`` (Mailgun's unsubscribes) suppresses only messages it covers: tag
+        ``*`` or one of ``tags``.
         """
         key = address.lower()
         with self._lock:
-            for kind in KINDS:
+            for kind in kinds:
                 entry = self._table(kind, domain).get(key)
                 if entry is not None and _covers(entry, tags):
                     return kind

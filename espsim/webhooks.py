@@ -1,53 +1,37 @@
-"""Posting signed Mailgun tracking webhooks from a small pool of background threads.
+"""Posting the ESP's webhooks from a small pool of background threads.
 
-Due events sit in a heap. Worker threads pop them when due, apply their side
-effects once (via ``on_fire``), and POST them to the configured URL. Failed posts
-(connection errors, timeouts, non-2xx other than 406) are retried with a doubling
-backoff until ``retry_total`` seconds have passed since the first attempt; a 406
-answer stops retries (as Mailgun does). With ``ordered`` the next event of a
-recipient is only scheduled once the previous one is finished.
+Due events sit in a heap. Worker threads pop them when due, apply their side effects once
+(the dialect's ``on_fire``) and POST them to the configured URL, in the ESP's format (the
+dialect's ``webhook_post``: one event per post, or a batch for SendGrid). The dialect's
+``verdict`` reads the answer: delivered, refused (the ESP stops: Mailgun's 406, Postmark's 403,
+any 4xx for SNS) or retry. Retries back off, doubling, until ``retry_total`` seconds have
+passed since the first attempt. With ``ordered`` the next event of a recipient is only
+scheduled once the previous one is finished.
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import hmac
 import itertools
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from .records import EventRecord
 
+if TYPE_CHECKING:
+    from .dialect import Dialect, WebhookPost
+
 log = logging.getLogger("espsim.webhooks")
 
 
-def sign(signing_key: str, timestamp: str, token: str) -> str:
-    """Mailgun's webhook signature: hex HMAC-SHA256 of timestamp + token."""
-    message = f"{timestamp}{token}".encode()
-    return hmac.new(signing_key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def webhook_payload(record: EventRecord, signing_key: str, now: float | None = None) -> dict:
-    """The JSON body Mailgun posts: a fresh signature block plus the event-data."""
-    timestamp = str(int(time.time() if now is None else now))
-    signature = {
-        "timestamp": timestamp,
-        "token": record.token,
-        "signature": sign(signing_key, timestamp, record.token),
-    }
-    return {"signature": signature, "event-data": record.data}
-
-
 def redact_url(url: str) -> str:
-    """``url`` without its userinfo (for logs)."""
+    """``url`` without its userinfo (for logs, and for a first post that awaits a challenge)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
@@ -57,25 +41,21 @@ def redact_url(url: str) -> str:
 @dataclass
 class WebhookConfig:
     url: str | None = None
-    signing_key: str = ""
     ordered: bool = True
     retry_base: float = 0.5
     retry_max: float = 10.0
     retry_total: float = 600.0
     timeout: float = 10.0
+    batch_window: float = 1.0  # seconds (scaled) a batching ESP waits to fill a post
 
 
 class Dispatcher:
     """The heap of due events and the worker threads that deliver them."""
 
-    def __init__(
-        self,
-        config: WebhookConfig,
-        on_fire: Callable[[EventRecord], None],
-        workers: int = 8,
-    ) -> None:
+    def __init__(self, config: WebhookConfig, dialect: Dialect, workers: int = 8) -> None:
         self.config = config
-        self._on_fire = on_fire
+        self.dialect = dialect
+        self.delay_scale = 1.0
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # workers wait on it for due events
         self._idle = threading.Condition(lock)  # wait_idle waits on it
@@ -144,74 +124,107 @@ class Dispatcher:
 
     # -- workers ------------------------------------------------------------
 
-    def _next_due(self) -> EventRecord | None:
+    def _next_due(self) -> tuple[list[EventRecord], float] | None:
+        """The next due event, with (for a batching ESP) the others due within its window, and
+        when the last of them is due."""
         with self._cond:
             while not self._stopping:
                 if not self._heap:
                     self._cond.wait()
                     continue
-                delay = self._heap[0][0] - time.time()
+                now = time.time()
+                delay = self._heap[0][0] - now
                 if delay > 0:
                     self._cond.wait(delay)
                     continue
-                return heapq.heappop(self._heap)[2]
+                latest, _seq, first = heapq.heappop(self._heap)
+                batch = [first]
+                horizon = now + self.config.batch_window * self.delay_scale
+                while (
+                    len(batch) < self.dialect.batch_size
+                    and self._heap
+                    and self._heap[0][0] <= horizon
+                ):
+                    latest, _seq, record = heapq.heappop(self._heap)
+                    batch.append(record)
+                return batch, latest
         return None
 
     def _run(self) -> None:
         self._local.session = requests.Session()
-        while (record := self._next_due()) is not None:
+        while (due := self._next_due()) is not None:
+            batch, latest = due
+            if latest > time.time():  # a batch waits for its last event
+                time.sleep(latest - time.time())
             try:
-                self._process(record)
+                self._process(batch)
             except Exception:  # never let a worker die
-                log.exception("webhook worker error for event %s", record.id)
-                self._finish(record, "gave_up")
+                log.exception("webhook worker error for %d event(s)", len(batch))
+                for record in batch:
+                    self._finish(record, "gave_up")
 
-    def _process(self, record: EventRecord) -> None:
-        if record.final:  # cancelled by a reset
+    def _process(self, batch: list[EventRecord]) -> None:
+        records = [record for record in batch if not record.final]  # not cancelled by a reset
+        if not records:
             return
         now = time.time()
-        if record.fired_at is None:
-            record.fired_at = now
-            self._on_fire(record)
+        for record in records:
+            if record.fired_at is None:
+                record.fired_at = now
+                self.dialect.on_fire(record)
         url = self.config.url
         if not url:
-            log.info("event %s %s recorded (no webhook URL)", record.event, record.recipient)
-            self._finish(record, "recorded")
+            for record in records:
+                log.info("event %s %s recorded (no webhook URL)", record.event, record.recipient)
+                self._finish(record, "recorded")
             return
-        status = self._post(record, url)
-        if status is not None and 200 <= status < 300:
-            self._finish(record, "delivered")
-        elif status == 406:
-            self._finish(record, "refused")
-        else:
-            self._retry_or_give_up(record)
+        attempt = self._post(records, url)
+        for record in records:
+            record.attempts.append(dict(attempt))
+        status = attempt.get("status")
+        verdict = "retry" if status is None else self.dialect.verdict(status)
+        for record in records:
+            if verdict == "retry":
+                self._retry_or_give_up(record)
+            else:
+                self._finish(record, verdict)
 
-    def _post(self, record: EventRecord, url: str) -> int | None:
-        body = json.dumps(webhook_payload(record, self.config.signing_key)).encode()
+    def _post(self, records: list[EventRecord], url: str) -> dict:
+        post = self.dialect.webhook_post(records, time.time())
         started = time.time()
         attempt: dict = {"at": round(started, 3)}
         try:
-            response = self._local.session.post(
-                url,
-                data=body,
-                headers={"Content-Type": "application/json"},
-                timeout=(3.0, self.config.timeout),
-            )
-            attempt["status"] = response.status_code
-            response.close()
+            if post.challenge and urlsplit(url).username is not None:
+                status, challenged = self._send(redact_url(url), post)
+                if status == 401 and challenged:
+                    attempt["challenged"] = True
+                    status, _ = self._send(url, post)
+            else:
+                status, _ = self._send(url, post)
+            attempt["status"] = status
         except requests.RequestException as err:
             attempt["error"] = f"{type(err).__name__}: {err}"[:300]
         attempt["elapsed"] = round(time.time() - started, 3)
-        record.attempts.append(attempt)
-        status = attempt.get("status")
+        first = records[0]
+        what = f"{first.event} {first.recipient}"
+        if len(records) > 1:
+            what = f"{len(records)} events ({', '.join(r.event for r in records)})"
         log.info(
-            "webhook %s %s %s -> %s",
-            record.event,
-            record.recipient,
+            "webhook %s %s -> %s",
+            what,
             redact_url(url),
-            status or attempt.get("error", "").split(":")[0],
+            attempt.get("status") or attempt.get("error", "").split(":")[0],
         )
-        return status
+        return attempt
+
+    def _send(self, url: str, post: WebhookPost) -> tuple[int, bool]:
+        """POST once; the status and whether the answer asked for credentials."""
+        response = self._local.session.post(
+            url, data=post.body, headers=post.headers, timeout=(3.0, self.config.timeout)
+        )
+        challenged = "www-authenticate" in {name.lower() for name in response.headers}
+        response.close()
+        return response.status_code, challenged
 
     def _retry_or_give_up(self, record: EventRecord) -> None:
         config = self.config

@@ -9,14 +9,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .addresses import addr_spec, split_recipients
-from .events import build_chain
-from .forms import Form, Upload
-from .outcomes import choose_outcome
-from .records import EventRecord, SentMessage
-from .suppressions import Suppressions
+from ..addresses import addr_spec, split_recipients
+from ..outcomes import Outcome, choose_outcome
+from ..records import SentMessage
+from ..suppressions import Suppressions
+from .form import Form, Upload
 
 QUEUED = "Queued. Thank you."
+KINDS = ("bounces", "complaints", "unsubscribes")
+# Mailgun's suppression list -> why the outcome says the address is suppressed
+SUPPRESSED_BY = {"bounces": "bounce", "complaints": "complaint", "unsubscribes": "unsubscribe"}
 _RECIPIENT_VAR_RE = re.compile(r"%recipient\.([^%]+)%")
 _HREF_RE = re.compile(r"""href\s*=\s*["'](https?://[^"'\s>]+)["']""", re.IGNORECASE)
 
@@ -27,10 +29,11 @@ class SendError(Exception):
 
 @dataclass
 class Accepted:
-    """An accepted API call: its message id and, per recipient, the record and events."""
+    """An accepted API call: its message id and, per recipient, the record and its outcome."""
 
     message_id: str
-    deliveries: list[tuple[SentMessage, list[EventRecord]]] = field(default_factory=list)
+    messages: list[SentMessage] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 def new_message_id(domain: str) -> str:
@@ -155,7 +158,7 @@ def _message_for(common: _Common, display: str, addr: str, kind: str, outcome: s
         from_=common.from_,
         subject=_substitute(common.subject, variables),
         tags=list(common.tags),
-        user_variables={k: _sub_value(v, variables) for k, v in common.custom.items()},
+        metadata={k: _sub_value(v, variables) for k, v in common.custom.items()},
         headers={k: _substitute(v, variables) for k, v in common.headers.items()},
         has_text=bool(common.text),
         has_html=bool(common.html),
@@ -176,10 +179,8 @@ def _size(common: _Common) -> int:
     return 500 + len(common.subject.encode()) + body + sum(a["size"] for a in common.attachments)
 
 
-def accept_send(
-    domain: str, form: Form, suppressions: Suppressions, delay_scale: float
-) -> Accepted:
-    """Validate a send request and build its per-recipient records and event chains.
+def accept_send(domain: str, form: Form, suppressions: Suppressions) -> Accepted:
+    """Validate a send request and build its per-recipient records and outcomes.
 
     Raises SendError with Mailgun's 400 message when the request is invalid.
     """
@@ -187,11 +188,10 @@ def accept_send(
     cc, bcc = _recipients(form, "cc"), _recipients(form, "bcc")
     common = _common(domain, form, to)
     accepted = Accepted(common.message_id)
-    now = time.time()
     for kind, recipients in (("to", to), ("cc", cc), ("bcc", bcc)):
         for display, addr in recipients:
-            outcome = choose_outcome(addr, suppressions.find(domain, addr, common.tags))
-            message = _message_for(common, display, addr, kind, outcome.name)
-            chain = build_chain(message, outcome, delay_scale, now)
-            accepted.deliveries.append((message, chain))
+            listed = suppressions.find(KINDS, domain, addr, common.tags)
+            outcome = choose_outcome(addr, SUPPRESSED_BY.get(listed or ""))
+            accepted.messages.append(_message_for(common, display, addr, kind, outcome.name))
+            accepted.outcomes.append(outcome)
     return accepted

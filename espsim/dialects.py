@@ -1,0 +1,8 @@
+"""The ESPs the simulator speaks, by the name ``EMAIL_ESP`` gives them."""
+
+from __future__ import annotations
+
+from .dialect import Dialect
+from .mailgun import Mailgun
+
+DIALECTS: dict[str, type[Dialect]] = {"mailgun": Mailgun}
