@@ -1,19 +1,19 @@
-"""espsim: a local email-service-provider simulator speaking an ESP's HTTP API (Mailgun for
-now), as django-anymail's real backends and webhook views expect.
+"""espsim: a local email-service-provider simulator speaking Mailgun or Postmark, as
+django-anymail's real backends and webhook views expect.
 
 One process speaks one ESP, chosen at start (``esp=``, ``--esp``, ``ESPSIM_ESP``; default
 mailgun). The app's anymail backend for that ESP is pointed at it (``sim.anymail_settings()``
 gives the settings) and it posts that ESP's tracking webhooks, in the ESP's documented format
 and signed as the ESP signs them, to the configured URL after short delays:
 
-    sim = espsim.start(esp="mailgun", api_key="key", signing_key="whsec",
-                       webhook_url="http://u:p@127.0.0.1:8000/anymail/mailgun/tracking/",
+    sim = espsim.start(esp="postmark", api_key="server-token",
+                       webhook_url="http://u:p@127.0.0.1:8000/anymail/postmark/tracking/",
                        delay_scale=0.05)
     ...
     sim.wait_idle(); sim.messages(email_id="42"); sim.events(recipient="a@b.com"); sim.stop()
 
 Outcomes depend on the recipient, the same for every ESP (``espsim.outcomes``); each dialect
-(``espsim.mailgun``) lists its
+(``espsim.mailgun``, ``espsim.postmark``) lists its
 routes, its words for each outcome step and its webhook format. The test-control API is the
 same for all: ``GET /sim/health|messages|events|faults|config``; ``POST
 /sim/reset|faults|config``; ``DELETE /sim/faults``. Command line: ``python -m espsim --help``.

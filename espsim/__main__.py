@@ -17,7 +17,10 @@ from .webhooks import redact_url
 
 log = logging.getLogger("espsim")
 # The credential each ESP's API checks, by the environment variable the app reads it from.
-API_KEY_ENV = {"mailgun": "MAILGUN_API_KEY"}
+API_KEY_ENV = {
+    "mailgun": "MAILGUN_API_KEY",
+    "postmark": "POSTMARK_SERVER_TOKEN",
+}
 
 
 def _env_float(name: str, default: float) -> float:
@@ -29,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m espsim",
-        description="Local ESP simulator speaking an ESP's HTTP API.",
+        description="Local ESP simulator speaking Mailgun or Postmark.",
     )
     parser.add_argument("--esp", choices=sorted(DIALECTS), default=env("ESPSIM_ESP") or "mailgun")
     parser.add_argument("--host", default=env("ESPSIM_HOST", "127.0.0.1"))

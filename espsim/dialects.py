@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from .dialect import Dialect
 from .mailgun import Mailgun
+from .postmark import Postmark
 
-DIALECTS: dict[str, type[Dialect]] = {"mailgun": Mailgun}
+DIALECTS: dict[str, type[Dialect]] = {"mailgun": Mailgun, "postmark": Postmark}

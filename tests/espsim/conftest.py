@@ -1,4 +1,4 @@
-"""Fixtures: a running simulator and a tiny stdlib webhook receiver (no Django, no database)."""
+"""Fixtures: a running simulator and a tiny stdlib webhook receiver (no database)."""
 
 from __future__ import annotations
 
@@ -22,13 +22,16 @@ FAST = {"delay_scale": 0.02, "retry_base": 0.05, "retry_max": 0.2}
 
 
 class Receiver:
-    """Records webhook posts; answers ``fail_status`` for the first ``fail_times`` posts."""
+    """Records webhook posts; answers ``fail_status`` for the first ``fail_times`` posts. With
+    ``challenge`` a post without credentials gets 401 and ``WWW-Authenticate`` (as anymail's
+    Amazon SES view answers, so that SNS sends them)."""
 
     def __init__(self, port: int = 0) -> None:
         self.posts: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.fail_times = 0
         self.fail_status = 500
+        self.challenge = False
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +41,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver.record(self.path, dict(self.headers), body)
                 self.send_response(status)
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="espsim test"')
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -54,16 +59,18 @@ class Receiver:
     def record(self, path: str, headers: dict[str, str], body: bytes) -> int:
         with self.lock:
             status = 200
-            if self.fail_times > 0:
+            if self.challenge and "Authorization" not in headers:
+                status = 401
+            elif self.fail_times > 0:
                 self.fail_times -= 1
                 status = self.fail_status
-            self.posts.append(
-                {"path": path, "headers": headers, "json": json.loads(body), "status": status}
-            )
+            post = {"path": path, "headers": headers, "json": json.loads(body), "status": status}
+            post["body"] = body
+            self.posts.append(post)
             return status
 
-    def url(self, userinfo: str = "hook:secret") -> str:
-        return f"http://{userinfo}@127.0.0.1:{self.port}/anymail/mailgun/tracking/"
+    def url(self, userinfo: str = "hook:secret", esp: str = "mailgun") -> str:
+        return f"http://{userinfo}@127.0.0.1:{self.port}/anymail/{esp}/tracking/"
 
     def accepted_posts(self) -> list[dict[str, Any]]:
         """Posts answered 200, oldest first."""
