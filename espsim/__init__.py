@@ -1,4 +1,4 @@
-"""espsim: a local email-service-provider simulator speaking Mailgun or Postmark, as
+"""espsim: a local email-service-provider simulator speaking Mailgun, Postmark or SendGrid, as
 django-anymail's real backends and webhook views expect.
 
 One process speaks one ESP, chosen at start (``esp=``, ``--esp``, ``ESPSIM_ESP``; default
@@ -13,7 +13,7 @@ and signed as the ESP signs them, to the configured URL after short delays:
     sim.wait_idle(); sim.messages(email_id="42"); sim.events(recipient="a@b.com"); sim.stop()
 
 Outcomes depend on the recipient, the same for every ESP (``espsim.outcomes``); each dialect
-(``espsim.mailgun``, ``espsim.postmark``) lists its
+(``espsim.mailgun``, ``espsim.postmark``, ``espsim.sendgrid``) lists its
 routes, its words for each outcome step and its webhook format. The test-control API is the
 same for all: ``GET /sim/health|messages|events|faults|config``; ``POST
 /sim/reset|faults|config``; ``DELETE /sim/faults``. Command line: ``python -m espsim --help``.

@@ -20,6 +20,7 @@ log = logging.getLogger("espsim")
 API_KEY_ENV = {
     "mailgun": "MAILGUN_API_KEY",
     "postmark": "POSTMARK_SERVER_TOKEN",
+    "sendgrid": "SENDGRID_API_KEY",
 }
 
 
@@ -28,11 +29,15 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _env_bool(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m espsim",
-        description="Local ESP simulator speaking Mailgun or Postmark.",
+        description="Local ESP simulator speaking Mailgun, Postmark or SendGrid.",
     )
     parser.add_argument("--esp", choices=sorted(DIALECTS), default=env("ESPSIM_ESP") or "mailgun")
     parser.add_argument("--host", default=env("ESPSIM_HOST", "127.0.0.1"))
@@ -59,11 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to keep retrying a webhook",
     )
     parser.add_argument("--unordered", action="store_true", help="post events independently")
+    parser.add_argument(
+        "--sendgrid-signed",
+        action="store_true",
+        default=_env_bool("ESPSIM_SENDGRID_SIGNED"),
+        help="SendGrid: sign webhooks with ECDSA (its public key is printed and served)",
+    )
+    parser.add_argument(
+        "--sendgrid-key-file",
+        default=env("ESPSIM_SENDGRID_KEY_FILE"),
+        help="SendGrid: PEM file of the signing key (created if missing; default: a new key)",
+    )
     parser.add_argument("--log-level", default=env("ESPSIM_LOG_LEVEL", "INFO"))
     return parser
 
 
 def esp_options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.esp == "sendgrid":
+        return {"signed": args.sendgrid_signed, "key_file": args.sendgrid_key_file}
     return {}
 
 

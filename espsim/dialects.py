@@ -5,5 +5,10 @@ from __future__ import annotations
 from .dialect import Dialect
 from .mailgun import Mailgun
 from .postmark import Postmark
+from .sendgrid import SendGrid
 
-DIALECTS: dict[str, type[Dialect]] = {"mailgun": Mailgun, "postmark": Postmark}
+DIALECTS: dict[str, type[Dialect]] = {
+    "mailgun": Mailgun,
+    "postmark": Postmark,
+    "sendgrid": SendGrid,
+}
