@@ -8,6 +8,7 @@ from django_scopes import scope, scopes_disabled
 
 from clinic.models import Membership
 from tests.factories import ClientFactory, ClinicFactory, MembershipFactory, UserFactory
+from tests.processes import start_worker, worker_env  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +94,28 @@ def eager_celery():
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=False)
     yield app
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_TASK_EAGER_PROPAGATES=True)
+
+
+class Clock:
+    """Django's clock, moved by the test: timezone.now() answers `at` until moved again."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __call__(self):
+        return self.at
+
+    def move_to(self, at) -> None:
+        self.at = at
+
+    def move_by(self, delta) -> None:
+        self.at += delta
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from django.utils import timezone
+
+    moved = Clock(timezone.now())
+    monkeypatch.setattr(timezone, "now", moved)
+    return moved

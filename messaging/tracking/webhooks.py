@@ -88,4 +88,8 @@ class AmazonSESTracking(AmazonSESTrackingWebhookView, BatchIngestMixin):
 
 
 class SendGridTracking(SendGridTrackingWebhookView, BatchIngestMixin):
-    pass
+    def parse_events(self, request):
+        # SendGrid posts a JSON array; anymail would read an object as an empty batch.
+        if not request.body.lstrip().startswith(b"["):
+            raise ValueError("not a JSON array")
+        return super().parse_events(request)

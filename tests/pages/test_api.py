@@ -64,33 +64,48 @@ def test_emails_shape_newest_first_with_events(api, cast, client, settings):
     assert "5.1.1" in event["detail"]
 
 
-def test_post_is_accepted_with_202(api, cast, esp_simulator, eager_celery):
-    response = api.post(
-        f"/api/clients/{cast.bob.pk}/emails",
-        {"kind": "direct_message", "subject": "Hi", "body": "See you"},
-        format="json",
-    )
+def test_post_is_accepted_with_202(
+    api, cast, esp_simulator, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            f"/api/clients/{cast.bob.pk}/emails",
+            {"kind": "direct_message", "subject": "Hi", "body": "See you"},
+            format="json",
+        )
     assert response.status_code == 202
     assert response.json()["status"] == "sending"
     assert response.json()["to"] == "bob@example.test"
+    [sent] = esp_simulator.messages(recipient="bob@example.test")
+    assert sent["user_variables"]["email_id"] == response.json()["id"]
 
 
-def test_post_to_a_suppressed_address_is_409_with_the_reason(api, cast, esp_simulator):
+def test_post_to_a_suppressed_address_is_409_with_the_reason(
+    api, cast, esp_simulator, eager_celery, django_capture_on_commit_callbacks
+):
+    post = {"kind": "direct_message", "subject": "Hi", "body": "x"}
+    # The control: before the suppression the same post reaches the ESP, so one after it would
+    # be seen.
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert api.post(f"/api/clients/{cast.bob.pk}/emails", post, format="json").status_code == (
+            202
+        )
+    assert len(queued) == 1
+    assert len(esp_simulator.messages(recipient="bob@example.test")) == 1
+
     suppression_record(
         address="bob@example.test",
         stream="mailgun",
         reason=SuppressionReason.HARD_BOUNCE,
         diagnostic="550 5.1.1 no such user",
     )
-    response = api.post(
-        f"/api/clients/{cast.bob.pk}/emails",
-        {"kind": "direct_message", "subject": "Hi", "body": "x"},
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = api.post(f"/api/clients/{cast.bob.pk}/emails", post, format="json")
     assert response.status_code == 409
     assert response.json()["error"] == "suppressed"
     assert "550 5.1.1 no such user" in response.json()["reason"]
-    assert esp_simulator.messages() == []
+    assert queued == []
+    assert len(esp_simulator.messages(recipient="bob@example.test")) == 1
 
 
 @pytest.mark.parametrize(

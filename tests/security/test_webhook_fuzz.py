@@ -1,14 +1,21 @@
 """Malformed, truncated, oversized and wrongly-signed bodies on every webhook URL: each is
 answered 4xx, nothing is stored, nothing crashes."""
 
+import hashlib
+import hmac
 import json
+import time
+import uuid
 
+import hypothesis
+import pytest
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from messaging.models import EmailEvent, ReceivedBatch
+from messaging.tracking.drain import inbox_drain
 from suppression.models import RemovalRequest
 from tests.tracking.helpers import basic_auth, load
 
@@ -113,3 +120,135 @@ def test_oversized_bodies_are_refused(db):
         response = post(esp, body)
         assert 400 <= response.status_code < 500, esp
     assert nothing_stored()
+
+
+# Past the ESP's checks: Mailgun's body signed with the signing key, SES's SNS headers matching
+# its body, so that every example reaches anymail's parser and ours.
+SIGNING_KEY = "test-signing-key"
+
+
+def mailgun_envelope(event_data) -> dict:
+    timestamp, token = str(int(time.time())), uuid.uuid4().hex * 2
+    signature = hmac.new(
+        SIGNING_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    return {
+        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+        "event-data": event_data,
+    }
+
+
+def sns_envelope(message) -> dict:
+    envelope = load("amazon_ses", "delivery")
+    envelope["MessageId"] = str(uuid.uuid4())
+    envelope["Message"] = message if isinstance(message, str) else json.dumps(message)
+    return envelope
+
+
+def post_past_the_checks(esp: str, events):
+    """Posts `events` as the ESP's body, wrapped so that the ESP's checks pass."""
+    headers = {"HTTP_AUTHORIZATION": basic_auth()}
+    if esp == "mailgun":
+        body = mailgun_envelope(events)
+    elif esp == "amazon_ses":
+        body = sns_envelope(events)
+        headers |= {
+            "HTTP_X_AMZ_SNS_MESSAGE_TYPE": "Notification",
+            "HTTP_X_AMZ_SNS_MESSAGE_ID": body["MessageId"],
+        }
+    else:
+        body = events
+    return HttpClient().generic(
+        "POST", f"/anymail/{esp}/tracking/", json.dumps(body), WEBHOOKS[esp][1], **headers
+    )
+
+
+def documented_events(esp: str):
+    """The documented delivery event, as the part of the body the parser reads."""
+    body = load(esp, WEBHOOKS[esp][0])
+    if esp == "mailgun":
+        return body["event-data"]
+    if esp == "amazon_ses":
+        return json.loads(body["Message"])
+    return body
+
+
+def paths(value, prefix=()) -> list[tuple]:
+    """Every key or index path inside a JSON value."""
+    if not isinstance(value, dict | list):
+        return []
+    found = []
+    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+        found += [(*prefix, key), *paths(item, (*prefix, key))]
+    return found
+
+
+def altered(value, path: tuple, replacement, delete: bool):
+    *parents, last = path
+    target = value
+    for key in parents:
+        target = target[key]
+    if delete:
+        del target[last]
+    else:
+        target[last] = replacement
+
+
+@st.composite
+def damaged_documented_events(draw, esp: str):
+    events = documented_events(esp)
+    for path in draw(st.lists(st.sampled_from(paths(events)), min_size=1, max_size=4)):
+        try:
+            altered(events, path, draw(json_values), delete=draw(st.booleans()))
+        except (KeyError, IndexError, TypeError):  # an earlier change removed its parent
+            continue
+    return events
+
+
+def answered_without_harm(response) -> None:
+    """Refused as malformed with nothing kept, or kept whole: what it said it received."""
+    assert not response.content.startswith(b"Refused"), "the ESP's checks stopped it"
+    with scopes_disabled():
+        kept = sum(ReceivedBatch.objects.values_list("event_count", flat=True))
+    hypothesis.event(response.content.split(b"(")[0].decode())
+    if response.status_code == 200 and response.content.startswith(b"OK ("):
+        said = response.content.removeprefix(b"OK (").split(b" ")[0]
+        assert kept == (0 if said == b"ignored:" else int(said)), response.content
+    else:
+        assert response.status_code == 400, response.content
+        assert response.content.startswith(b"Malformed")
+        assert nothing_stored()
+
+
+def start_clean() -> None:
+    with scopes_disabled():
+        ReceivedBatch.objects.all().delete()
+        EmailEvent.objects.all().delete()
+
+
+@FUZZ
+@given(esp=st.sampled_from(sorted(WEBHOOKS)), value=json_values)
+def test_any_json_past_the_esps_checks_is_refused_or_kept_whole(db, esp, value):
+    start_clean()
+    answered_without_harm(post_past_the_checks(esp, value))
+
+
+@FUZZ
+@given(esp=st.sampled_from(sorted(WEBHOOKS)), data=st.data())
+def test_damaged_documented_events_are_refused_or_kept_and_applied(db, esp, data):
+    start_clean()
+    events = data.draw(damaged_documented_events(esp))
+    response = post_past_the_checks(esp, events)
+    answered_without_harm(response)
+    inbox_drain()  # whatever was kept is applied, or set aside for support with why
+    with scopes_disabled():
+        assert not ReceivedBatch.objects.filter(failed_at__isnull=True).exists()
+        assert all(ReceivedBatch.objects.values_list("error", flat=True))
+
+
+@pytest.mark.parametrize("esp", sorted(WEBHOOKS))
+def test_the_documented_event_past_the_checks_is_kept(db, esp):
+    """The control for the two tests above: undamaged, the same post is received."""
+    response = post_past_the_checks(esp, documented_events(esp))
+    assert response.content == b"OK (1 received)"
+    assert ReceivedBatch.objects.count() == 1

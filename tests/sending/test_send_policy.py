@@ -1,5 +1,7 @@
+import functools
 import smtplib
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -117,15 +119,121 @@ def test_a_reminder_keeps_the_wall_clock_time_across_the_autumn_change():
     assert due == datetime(2026, 10, 24, 9, 0, tzinfo=UTC)
 
 
+# Each zone's two changes in 2026, worked out by hand from its rules: (zone, appointment at 10:00
+# local on the Sunday of the change, as UTC; the reminder 24 wall-clock hours earlier, as UTC).
+EACH_CHANGE = [
+    # New York: EST to EDT at 02:00 on Sunday 8 March. 10:00 EDT is 14:00 UTC; 10:00 EST on the
+    # Saturday is 15:00 UTC: 23 elapsed hours.
+    (
+        "America/New_York",
+        datetime(2026, 3, 8, 14, tzinfo=UTC),
+        datetime(2026, 3, 7, 15, tzinfo=UTC),
+    ),
+    # Back to EST at 02:00 on Sunday 1 November: 10:00 EST is 15:00 UTC, 10:00 EDT on Saturday
+    # 31 October is 14:00 UTC: 25 hours.
+    (
+        "America/New_York",
+        datetime(2026, 11, 1, 15, tzinfo=UTC),
+        datetime(2026, 10, 31, 14, tzinfo=UTC),
+    ),
+    # Sydney: AEDT to AEST at 03:00 on Sunday 5 April. 10:00 AEST (UTC+10) is 00:00 UTC; 10:00
+    # AEDT (UTC+11) on Saturday 4 April is 23:00 UTC on the 3rd: 25 hours.
+    ("Australia/Sydney", datetime(2026, 4, 5, 0, tzinfo=UTC), datetime(2026, 4, 3, 23, tzinfo=UTC)),
+    # AEST to AEDT at 02:00 on Sunday 4 October. 10:00 AEDT is 23:00 UTC on the 3rd; 10:00 AEST
+    # on Saturday 3 October is 00:00 UTC: 23 hours.
+    (
+        "Australia/Sydney",
+        datetime(2026, 10, 3, 23, tzinfo=UTC),
+        datetime(2026, 10, 3, 0, tzinfo=UTC),
+    ),
+    # London, as above: 29 March and 25 October.
+    ("Europe/London", datetime(2026, 3, 29, 9, tzinfo=UTC), datetime(2026, 3, 28, 10, tzinfo=UTC)),
+    (
+        "Europe/London",
+        datetime(2026, 10, 25, 10, tzinfo=UTC),
+        datetime(2026, 10, 24, 9, tzinfo=UTC),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "due"),
+    EACH_CHANGE,
+    ids=[f"{zone}-{start:%b}" for zone, start, _ in EACH_CHANGE],
+)
+def test_a_reminder_keeps_the_wall_clock_time_across_each_change_of_each_zone(zone, start, due):
+    assert reminder_due_at(start, time_zone=zone, lead=timedelta(hours=24)) == due
+    assert due - (start - timedelta(hours=24)) in (timedelta(hours=1), timedelta(hours=-1))
+
+
+ZONES = ["America/New_York", "Europe/London", "Australia/Sydney"]
+
+
+@functools.cache
+def offset_changes(zone: str) -> tuple[datetime, ...]:
+    """Every instant from 2024 to 2032 at which the zone's UTC offset changes, found by looking
+    at the offset hour by hour (all three zones change on the hour)."""
+    tz, changes = ZoneInfo(zone), []
+    instant = datetime(2024, 1, 1, tzinfo=UTC)
+    offset = instant.astimezone(tz).utcoffset()
+    while instant.year < 2033:
+        instant += timedelta(hours=1)
+        now = instant.astimezone(tz).utcoffset()
+        if now != offset:
+            changes.append(instant)
+        offset = now
+    return tuple(changes)
+
+
+def wall_clock_answers(start: datetime, zone: str, lead: timedelta) -> list[datetime]:
+    """The instants whose local time is the start's local time less the lead, read from the
+    zone's offsets: one, or two in the hour a clock goes back, or none in the hour it skips."""
+    tz = ZoneInfo(zone)
+    wall = start.astimezone(tz).replace(tzinfo=None) - lead
+    answers = set()
+    for offset in {start.astimezone(tz).utcoffset(), (start - lead).astimezone(tz).utcoffset()}:
+        for shift in (timedelta(0), timedelta(hours=1), -timedelta(hours=1)):
+            instant = (wall - offset - shift).replace(tzinfo=UTC)
+            if instant.astimezone(tz).replace(tzinfo=None) == wall:
+                answers.add(instant)
+    return sorted(answers)
+
+
+def crossing_a_change():
+    """An appointment whose reminder's lead time spans one of its zone's offset changes."""
+    return st.sampled_from(ZONES).flatmap(
+        lambda zone: st.tuples(
+            st.just(zone),
+            st.sampled_from(offset_changes(zone)),
+            st.integers(min_value=1, max_value=72),
+            st.integers(min_value=1, max_value=72 * 60 - 1),
+        )
+    )
+
+
+@given(crossing_a_change())
+def test_a_reminder_spanning_a_change_keeps_the_wall_clock_lead(case):
+    zone, change, hours, minutes_after = case
+    lead = timedelta(hours=hours)
+    start = change + timedelta(minutes=minutes_after % (hours * 60) or 1)
+    due = reminder_due_at(start, time_zone=zone, lead=lead)
+    answers = wall_clock_answers(start, zone, lead)
+    if answers:
+        assert due in answers
+    else:  # the wall-clock time does not exist that day: within the hour the clock skipped
+        wall = start.astimezone(ZoneInfo(zone)).replace(tzinfo=None) - lead
+        assert abs(due.astimezone(ZoneInfo(zone)).replace(tzinfo=None) - wall) <= timedelta(hours=1)
+
+
 @given(
     st.datetimes(
-        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+        min_value=datetime(2024, 1, 1), max_value=datetime(2032, 12, 1), timezones=st.just(UTC)
     ),
-    st.sampled_from(["Europe/London", "America/New_York", "Australia/Sydney", "UTC"]),
+    st.sampled_from([*ZONES, "UTC"]),
     st.integers(min_value=1, max_value=72),
 )
-def test_a_reminder_is_due_within_an_hour_of_the_plain_lead_time(start, zone, hours):
+def test_a_reminder_is_due_at_the_wall_clock_lead_anywhere(start, zone, hours):
     lead = timedelta(hours=hours)
-    assert abs(reminder_due_at(start, time_zone=zone, lead=lead) - (start - lead)) <= timedelta(
-        hours=1
-    )
+    due = reminder_due_at(start, time_zone=zone, lead=lead)
+    answers = wall_clock_answers(start, zone, lead)
+    assert due in answers or not answers

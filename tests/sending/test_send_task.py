@@ -1,16 +1,20 @@
-"""The send task through anymail's real Mailgun backend and the local simulator (eager Celery:
-these tests are about the task's decisions; delivery by a real worker is in tests/integration)."""
+"""The send task through anymail's real Mailgun backend and the local simulator. These tests are
+about the task's decisions, made here: a retry is made at the end of its wait with the clock moved
+there (never at once, as eager Celery would). Retries by a real worker in real time are in
+tests/integration/test_send_retries.py."""
 
 import pytest
 import requests
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
+from messaging.sending.delivery import email_deliver
 from messaging.sending.tasks import email_send_task
 from messaging.sending.triggers import direct_message_send, invoice_send
 from messaging.status import EmailStatus
 from notifications.models import Notification
-from tests.factories import ClientFactory, InvoiceFactory
+from tests.factories import InvoiceFactory
+from tests.sending.timing import deliver_on_time
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -68,26 +72,25 @@ def test_an_invoice_goes_with_its_pdf(cast, esp_simulator):
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
-def test_transient_errors_are_retried_until_sent(cast, esp_simulator, status):
+def test_transient_errors_are_retried_until_sent(cast, esp_simulator, status, clock, settings):
+    settings.SEND_RETRY_BASE_SECONDS = 10
     fault(esp_simulator, status=status, count=2)
-    email = deliver(send(cast))
+    email = send(cast)
+    deliveries = deliver_on_time(email, clock)
+    assert [delivery.outcome for delivery in deliveries] == ["retry", "retry", "sent"]
+    # Waits grow: between half and all of 10 s, then of 20 s.
+    assert 5 <= deliveries[0].retry_in <= 10
+    assert 10 <= deliveries[1].retry_in <= 20
+    with scopes_disabled():
+        email.refresh_from_db()
     assert email.status == EmailStatus.PROCESSED
     assert email.attempts == 3
     assert len(esp_simulator.messages(email_id=str(email.id))) == 1
 
 
-def test_a_timeout_is_retried(cast, esp_simulator, settings):
-    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": (1, 0.5)}
-    fault(esp_simulator, timeout=2, count=1)
-    email = deliver(send(cast))
-    assert email.status == EmailStatus.PROCESSED
-    assert email.attempts == 2
-
-
 def test_after_a_timeout_the_retry_waits_for_the_esps_events(cast, esp_simulator, settings):
     """The ESP may accept an email after we stopped waiting for its answer: the retry comes late
     enough for its acceptance event to be applied, so that the email is not sent twice."""
-    from messaging.sending.delivery import email_deliver
 
     settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": (1, 0.5)}
     settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS = 45
@@ -129,10 +132,16 @@ def test_an_email_waiting_for_its_retry_is_not_sent_by_the_sweepers_task(cast, e
     assert len(esp_simulator.messages(email_id=str(email.id))) == 1
 
 
-def test_it_gives_up_after_the_last_attempt_with_the_esps_words(cast, esp_simulator, settings):
+def test_it_gives_up_after_the_last_attempt_with_the_esps_words(
+    cast, esp_simulator, settings, clock
+):
     settings.SEND_MAX_ATTEMPTS = 3
     fault(esp_simulator, status=503, count=10)
-    email = deliver(send(cast))
+    email = send(cast)
+    outcomes = [delivery.outcome for delivery in deliver_on_time(email, clock)]
+    assert outcomes == ["retry", "retry", "failed"]
+    with scopes_disabled():
+        email.refresh_from_db()
     assert email.status == EmailStatus.FAILED
     assert email.attempts == 3
     assert email.reason.startswith("Gave up after 3 attempts. The email provider answered 503")
@@ -140,11 +149,12 @@ def test_it_gives_up_after_the_last_attempt_with_the_esps_words(cast, esp_simula
 
 
 def test_a_permanent_error_fails_at_once_with_the_esps_words(cast, esp_simulator):
-    with scopes_disabled():
-        client = ClientFactory(
-            clinic=cast.alice_clinic, name="Typo", email="bob..smith@example.test"
-        )
-    email = deliver(send(cast, client=client))
+    fault(
+        esp_simulator,
+        status=400,
+        message="to parameter is not a valid address. please check documentation",
+    )
+    email = deliver(send(cast))
     assert email.status == EmailStatus.FAILED
     assert email.attempts == 1
     assert "to parameter is not a valid address" in email.reason

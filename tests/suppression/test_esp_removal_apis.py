@@ -3,10 +3,10 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
-import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.config import Config
 
 from suppression import esp_api
 from suppression.esp_api import EspApiError, esp_suppression_remove
@@ -82,24 +82,82 @@ def test_an_esp_error_is_reported_for_a_retry(esp_server, settings):
         esp_suppression_remove(stream="postmark", address="bob@example.test")
 
 
-def test_amazon_ses_deletes_the_suppressed_destination(monkeypatch, settings):
-    client = boto3.client(
-        "sesv2", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stub:
-        stub.add_response("delete_suppressed_destination", {}, {"EmailAddress": "bob@example.test"})
-        monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: client)
+class SesV2(BaseHTTPRequestHandler):
+    """Answers as the SES v2 API documents DeleteSuppressedDestination: 200 with an empty JSON
+    object, or an error named in the x-amzn-ErrorType header with a JSON message."""
+
+    calls: list = []
+    answer: tuple[int, str | None] = (200, None)
+
+    def do_DELETE(self):
+        type(self).calls.append((self.command, self.path, dict(self.headers)))
+        status, error = type(self).answer
+        body = b"{}" if error is None else json.dumps({"message": f"{error} here"}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        if error is not None:
+            self.send_header("x-amzn-ErrorType", f"{error}:")
+        self.send_header("x-amzn-RequestId", "3a1b2c4d-0000-4000-8000-000000000001")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def ses_server(settings):
+    SesV2.calls, SesV2.answer = [], (200, None)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SesV2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "AMAZON_SES_CLIENT_PARAMS": {
+            "region_name": "eu-west-1",
+            "endpoint_url": f"http://127.0.0.1:{server.server_address[1]}",
+            "aws_access_key_id": "AKIAEXAMPLEKEY000001",
+            "aws_secret_access_key": "example-secret",
+        },
+    }
+    yield SesV2
+    server.shutdown()
+
+
+def test_amazon_ses_deletes_the_suppressed_destination(ses_server):
+    esp_suppression_remove(stream="amazon_ses", address="zoë.nuñez@example.test")
+    [(method, path, headers)] = ses_server.calls
+    assert method == "DELETE"
+    assert unquote(path) == "/v2/email/suppression/addresses/zoë.nuñez@example.test"
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIAEXAMPLEKEY000001/")
+    assert "/eu-west-1/ses/aws4_request" in headers["Authorization"]
+
+
+def test_amazon_ses_not_on_the_list_counts_as_removed(ses_server):
+    ses_server.answer = (404, "NotFoundException")
+    esp_suppression_remove(stream="amazon_ses", address="bob@example.test")  # does not raise
+    assert len(ses_server.calls) == 1
+
+
+def test_amazon_ses_refusing_is_reported_for_a_retry(ses_server):
+    ses_server.answer = (400, "BadRequestException")
+    with pytest.raises(EspApiError, match="BadRequestException"):
         esp_suppression_remove(stream="amazon_ses", address="bob@example.test")
-        stub.assert_no_pending_responses()
+    assert len(ses_server.calls) == 1
 
 
-def test_amazon_ses_not_on_the_list_counts_as_removed(monkeypatch):
-    client = boto3.client(
-        "sesv2", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stub:
-        stub.add_client_error("delete_suppressed_destination", "NotFoundException")
-        monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: client)
+def test_amazon_ses_unreachable_is_reported_for_a_retry(settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "AMAZON_SES_CLIENT_PARAMS": {
+            "region_name": "eu-west-1",
+            "endpoint_url": "http://127.0.0.1:9",
+            "aws_access_key_id": "AKIAEXAMPLEKEY000001",
+            "aws_secret_access_key": "example-secret",
+            "config": Config(retries={"max_attempts": 1}, connect_timeout=1),
+        },
+    }
+    with pytest.raises(EspApiError):
         esp_suppression_remove(stream="amazon_ses", address="bob@example.test")
 
 

@@ -3,8 +3,13 @@ from datetime import date
 import pytest
 
 from suppression.models import Suppression, SuppressionHistory, SuppressionReason
-from suppression.services import ClientRequest, Refused, suppression_reactivate, suppression_record
-from suppression.tasks import esp_removal_task
+from suppression.services import (
+    ClientRequest,
+    Refused,
+    esp_removal_attempt,
+    suppression_reactivate,
+    suppression_record,
+)
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -71,39 +76,58 @@ def test_history_is_written_for_every_change(
     ]
 
 
-def test_reactivation_removes_the_address_from_mailguns_lists(
+MAILGUN_LISTS = {
+    "bounces": {"address": "bob@example.test", "code": "550", "error": "no such user"},
+    "complaints": {"address": "bob@example.test"},
+    "unsubscribes": {"address": "bob@example.test", "tags": ["*"]},
+}
+
+
+def test_reactivation_removes_the_address_from_each_of_mailguns_lists(
     cast, esp_simulator, settings, django_capture_on_commit_callbacks
 ):
     domain = settings.ANYMAIL["MAILGUN_SENDER_DOMAIN"]
-    esp_simulator.suppressions.add(
-        "bounces", domain, {"address": "bob@example.test", "code": "550", "error": "no such user"}
-    )
-    assert esp_simulator.suppressions.get("bounces", domain, "bob@example.test")
+    for kind, entry in MAILGUN_LISTS.items():
+        esp_simulator.suppressions.add(kind, domain, entry)
+        assert esp_simulator.suppressions.get(kind, domain, "bob@example.test"), kind
+    # Someone else on the same lists stays there.
+    esp_simulator.suppressions.add("complaints", domain, {"address": "dana@example.test"})
     with django_capture_on_commit_callbacks(execute=True):
-        suppression_reactivate(suppression=suppressed(), actor=cast.support, reason="Typo fixed")
+        suppression_reactivate(
+            suppression=suppressed(SuppressionReason.SPAM_COMPLAINT),
+            actor=cast.support,
+            reason="Client asked",
+            client_request=ClientRequest(
+                date(2026, 11, 20), "email", "<msg-9@example.test>", "bob@example.test"
+            ),
+        )
     assert Suppression.objects.get().esp_removal == "done"
-    assert not esp_simulator.suppressions.get("bounces", domain, "bob@example.test")
+    for kind in MAILGUN_LISTS:
+        assert not esp_simulator.suppressions.get(kind, domain, "bob@example.test"), kind
+    assert esp_simulator.suppressions.get("complaints", domain, "dana@example.test")
 
 
-def test_an_esp_failure_leaves_it_pending_and_a_retry_completes_it(
+def test_an_esp_failure_leaves_it_pending_and_a_later_try_completes_it(
     cast, esp_simulator, settings, django_capture_on_commit_callbacks
 ):
+    """One try at a time, as the task makes them (its retries and waits are in
+    test_esp_removal_retries.py)."""
     working_url = settings.ANYMAIL["MAILGUN_API_URL"]
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": "http://127.0.0.1:9/v3"}
     suppression = suppressed()
-    esp_removal_task.max_retries = 0
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            suppression_reactivate(suppression=suppression, actor=cast.support, reason="Fixed")
-    finally:
-        esp_removal_task.max_retries = 8
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        suppression_reactivate(suppression=suppression, actor=cast.support, reason="Fixed")
+    assert len(queued) == 1  # the removal is asked for once the reactivation is committed
+    assert esp_removal_attempt(suppression_id=suppression.pk) is False
     suppression.refresh_from_db()
     assert not suppression.active
-    assert suppression.esp_removal == "pending"
+    assert (suppression.esp_removal, suppression.esp_removal_attempts) == ("pending", 1)
     assert "could not reach the ESP" in suppression.esp_removal_error
 
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": working_url}
-    esp_removal_task.apply(args=[suppression.pk])
+    assert esp_removal_attempt(suppression_id=suppression.pk) is True
     suppression.refresh_from_db()
-    assert suppression.esp_removal == "done"
+    assert (suppression.esp_removal, suppression.esp_removal_attempts) == ("done", 2)
     assert suppression.esp_removal_error == ""
+    assert esp_removal_attempt(suppression_id=suppression.pk) is True  # nothing left to do
+    assert Suppression.objects.get().esp_removal_attempts == 2

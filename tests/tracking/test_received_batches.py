@@ -22,7 +22,7 @@ from messaging.tracking.drain import DRAIN_LOCK, Drained, inbox_drain
 from messaging.tracking.receive import DrainRequests, events_receive
 from messaging.tracking.rows import EventRow, rows_dump
 from messaging.tracking.tasks import inbox_drain_task
-from tests.processes import celery_broker
+from tests.processes import celery_broker, wait_for
 from tests.tracking.helpers import basic_auth, load, post_json, tracked_email
 
 DRAIN_TASK = "messaging.tasks.inbox_drain_task"
@@ -90,9 +90,16 @@ def test_a_burst_of_posts_queues_one_drain_that_waits_for_more(client, bob_email
         app.control.purge()
 
 
-def test_a_post_asks_a_worker_to_apply_it(client, bob_email, eager_celery):
+@pytest.mark.integration
+def test_a_post_asks_a_worker_to_apply_it(client, bob_email, start_worker):
+    """A real worker, in real time: the drain the post asks for waits its half second, then
+    applies the post."""
+    start_worker()
+    posted = time.monotonic()
     post_delivered(client)
-    assert status_of(bob_email) == "delivered"
+    assert status_of(bob_email) == "processed"  # not applied while the ESP waits for its answer
+    wait_for(lambda: status_of(bob_email) == "delivered", timeout=30, interval=0.05)
+    assert time.monotonic() - posted >= DrainRequests.DELAY
     assert not ReceivedBatch.objects.exists()
 
 

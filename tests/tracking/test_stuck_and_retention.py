@@ -101,4 +101,6 @@ def test_retention_works_in_batches(cast):
     )
     assert log_purge(before=timezone.now() - timedelta(days=30), batch_size=2) == 5
     with scopes_disabled():
-        assert list(OutboundEmail.objects.values_list("pk", flat=True)) == [recent.pk]
+        assert [str(pk) for pk in OutboundEmail.objects.values_list("pk", flat=True)] == [
+            str(recent.pk)
+        ]
