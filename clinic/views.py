@@ -5,9 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.forms import ClientForm, ClinicSettingsForm
 from clinic.models import Client
-from clinic.selectors import client_form_requests, client_search, client_upcoming_appointments
-from messaging.log.presentation import client_email_context
-from suppression.selectors import address_suppression
+from clinic.selectors import client_search
 
 
 def home(request):
@@ -19,19 +17,6 @@ def client_list(request):
     query = request.GET.get("q", "")
     page = Paginator(client_search(query=query), 25).get_page(request.GET.get("page"))
     return render(request, "clinic/client_list.html", {"page": page, "query": query})
-
-
-@clinic_staff_required
-def client_detail(request, client_id: int):
-    client = get_object_or_404(Client.objects.all(), pk=client_id)
-    context = {
-        "client": client,
-        "appointments": client_upcoming_appointments(client=client),
-        "form_requests": client_form_requests(client=client),
-        "suppression": address_suppression(clinic=request.clinic, address=client.email),
-        **client_email_context(client, request.GET.get("page")),
-    }
-    return render(request, "clinic/client_detail.html", context)
 
 
 @clinic_staff_required

@@ -4,10 +4,27 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.models import Client
+from clinic.selectors import client_form_requests, client_upcoming_appointments
 from messaging.log.forms import send_forms_for
-from messaging.log.presentation import email_log_context
+from messaging.log.presentation import client_email_context, email_log_context
 from messaging.sending.connections import smtp_test_send
 from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
+from suppression.selectors import address_suppression
+
+
+@require_GET
+@clinic_staff_required
+def client_summary(request, client_id: int):
+    """The client summary: details, appointments, forms, the address's state and the email log."""
+    client = get_object_or_404(Client.objects.all(), pk=client_id)
+    context = {
+        "client": client,
+        "appointments": client_upcoming_appointments(client=client),
+        "form_requests": client_form_requests(client=client),
+        "suppression": address_suppression(clinic=request.clinic, address=client.email),
+        **client_email_context(client, request.GET.get("page")),
+    }
+    return render(request, "messaging/client_summary.html", context)
 
 
 @require_GET
