@@ -21,6 +21,7 @@ API_KEY_ENV = {
     "mailgun": "MAILGUN_API_KEY",
     "postmark": "POSTMARK_SERVER_TOKEN",
     "sendgrid": "SENDGRID_API_KEY",
+    "amazon_ses": "AWS_ACCESS_KEY_ID",
 }
 
 
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m espsim",
-        description="Local ESP simulator speaking Mailgun, Postmark or SendGrid.",
+        description="Local ESP simulator speaking Mailgun, Postmark, SendGrid or Amazon SES.",
     )
     parser.add_argument("--esp", choices=sorted(DIALECTS), default=env("ESPSIM_ESP") or "mailgun")
     parser.add_argument("--host", default=env("ESPSIM_HOST", "127.0.0.1"))
@@ -75,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=env("ESPSIM_SENDGRID_KEY_FILE"),
         help="SendGrid: PEM file of the signing key (created if missing; default: a new key)",
     )
+    parser.add_argument(
+        "--sns-topic-arn",
+        default=env("ESPSIM_SNS_TOPIC_ARN"),
+        help="Amazon SES: the SNS topic the events come from",
+    )
+    parser.add_argument(
+        "--sns-cert-url",
+        default=env("ESPSIM_SNS_CERT_URL"),
+        help="Amazon SES: SigningCertURL (default: the simulator's own /sns/...pem)",
+    )
+    parser.add_argument("--aws-region", default=env("AWS_REGION") or "eu-west-1")
     parser.add_argument("--log-level", default=env("ESPSIM_LOG_LEVEL", "INFO"))
     return parser
 
@@ -82,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
 def esp_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.esp == "sendgrid":
         return {"signed": args.sendgrid_signed, "key_file": args.sendgrid_key_file}
+    if args.esp == "amazon_ses":
+        return {
+            "topic_arn": args.sns_topic_arn,
+            "cert_url": args.sns_cert_url,
+            "region": args.aws_region,
+        }
     return {}
 
 

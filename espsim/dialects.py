@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .amazon_ses import AmazonSES
 from .dialect import Dialect
 from .mailgun import Mailgun
 from .postmark import Postmark
@@ -11,4 +12,5 @@ DIALECTS: dict[str, type[Dialect]] = {
     "mailgun": Mailgun,
     "postmark": Postmark,
     "sendgrid": SendGrid,
+    "amazon_ses": AmazonSES,
 }

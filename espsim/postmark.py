@@ -424,9 +424,12 @@ class Postmark(Dialect):
 
     def on_fire(self, record: EventRecord) -> None:
         """Postmark deactivates an address that hard-bounced or complained, in its stream."""
-        if record.event in ("Bounce", "SpamComplaint") and record.data.get("Inactive"):
+        message = record.message
+        if message is None or record.event not in ("Bounce", "SpamComplaint"):
+            return
+        if record.data.get("Inactive"):
             reason = "SpamComplaint" if record.event == "SpamComplaint" else "HardBounce"
-            self._suppress(record.message.domain, record.recipient, reason, "Recipient")
+            self._suppress(message.domain, record.recipient, reason, "Recipient")
 
     # -- webhooks -------------------------------------------------------------
 

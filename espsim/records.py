@@ -61,7 +61,7 @@ class EventRecord:
 
     data: dict[str, Any]  # the event as the ESP posts it
     due: float  # when the event "happens" (earliest webhook post)
-    message: SentMessage = field(repr=False)
+    message: SentMessage | None = field(repr=False)  # None: not a message's (SNS subscription)
     kind: str  # the outcome step (espsim.outcomes), the same for every ESP
     event: str  # the ESP's name for it
     id: str  # the ESP's id of the event
@@ -76,11 +76,11 @@ class EventRecord:
 
     @property
     def recipient(self) -> str:
-        return self.message.recipient
+        return self.message.recipient if self.message else ""
 
     @property
     def message_id(self) -> str:
-        return self.message.message_id.strip("<>")
+        return self.message.message_id.strip("<>") if self.message else ""
 
     @property
     def final(self) -> bool:

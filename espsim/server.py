@@ -195,7 +195,7 @@ class Simulator:
         if recipient:
             found = [m for m in found if m.recipient.lower() == recipient.lower()]
         if email_id is not None:
-            found = [m for m in found if str(m.metadata.get("email_id")) == str(email_id)]
+            found = [m for m in found if _email_id(m) == str(email_id)]
         if message_id:
             found = [m for m in found if m.has_id(message_id)]
         return [m.to_dict() for m in found]
@@ -218,9 +218,9 @@ class Simulator:
         if recipient:
             found = [r for r in found if r.recipient.lower() == recipient.lower()]
         if email_id is not None:
-            found = [r for r in found if str(r.message.metadata.get("email_id")) == email_id]
+            found = [r for r in found if _email_id(r.message) == email_id]
         if message_id:
-            found = [r for r in found if r.message.has_id(message_id)]
+            found = [r for r in found if r.message and r.message.has_id(message_id)]
         if event:
             found = [r for r in found if r.event == event]
         if kind:
@@ -293,6 +293,10 @@ class Simulator:
         if "webhook_url" in changes:
             hook.url = changes["webhook_url"] or None
             self.dialect.on_webhook_url()
+
+
+def _email_id(message: SentMessage | None) -> str | None:
+    return None if message is None else str(message.metadata.get("email_id"))
 
 
 def start(
