@@ -156,11 +156,21 @@ ANYMAIL = {
     "MAILGUN_API_URL": env_url("MAILGUN_API_URL", "https://api.mailgun.net/v3", ("http", "https")),
     "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY"),
     "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN"),
+    "POSTMARK_API_URL": env_url(
+        "POSTMARK_API_URL", "https://api.postmarkapp.com/", ("http", "https")
+    ),
     "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
+    "SENDGRID_API_URL": env_url(
+        "SENDGRID_API_URL", "https://api.sendgrid.com/v3/", ("http", "https")
+    ),
     "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env_str(
         "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"
     ),
-    "AMAZON_SES_CLIENT_PARAMS": {"region_name": env_str("AWS_REGION", "eu-west-1")},
+    "AMAZON_SES_CLIENT_PARAMS": {
+        "region_name": env_str("AWS_REGION", "eu-west-1"),
+        # None (unset): boto3's own endpoint for the region.
+        "endpoint_url": env_url("AMAZON_SES_ENDPOINT_URL", None, ("http", "https")),
+    },
 }
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value not in (None, [])}
 
