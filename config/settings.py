@@ -218,6 +218,9 @@ SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 10, minimum=1)
 # waits at least this long, for the ESP's acceptance event to arrive and be applied (the claim
 # then finds the email no longer `sending`) rather than send it twice.
 SEND_UNKNOWN_OUTCOME_WAIT_SECONDS = env_int("SEND_UNKNOWN_OUTCOME_WAIT_SECONDS", 60, minimum=1)
+# An attempt claims its email for this long: past it, the worker is taken to have died midway
+# and the sweeper sends the email again. Longer than a task may run (its hard time limit).
+SEND_LEASE_SECONDS = env_int("SEND_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 
 LOGGING = {
     "version": 1,

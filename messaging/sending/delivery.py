@@ -8,14 +8,19 @@ from email.utils import make_msgid
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from messaging.models import OutboundEmail
 from messaging.sending.connections import esp_connection, from_address, smtp_connection
 from messaging.sending.invoice_pdf import invoice_pdf
-from messaging.sending.policy import SendFailure, classify_send_failure, retry_delay
-from messaging.status import EmailStatus
+from messaging.sending.policy import (
+    SendFailure,
+    classify_send_failure,
+    fault_failure,
+    retry_delay,
+)
+from messaging.status import STATUS_RANK, EmailStatus
 from messaging.tracking.consequences import email_owner, email_suppress_consequences
 from notifications.rendering import notification_render
 from notifications.services import notification_create
@@ -65,11 +70,39 @@ def _send(email: OutboundEmail, message: AnymailMessage) -> str:
 def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
     """Sends a pending email once: a second run, or a second worker, finds nothing to do.
     `only_if_due` (a first send, or the sweeper's): an email waiting for its retry is left to
-    it, though the sweeper may have queued it while its last attempt was still under way."""
+    it, though the sweeper may have queued it while its last attempt was still under way.
+
+    The claim is committed before the ESP is called, and the call runs outside any transaction,
+    so the drain never waits on a slow send for the email's row lock."""
+    email = _claim(email_id, only_if_due=only_if_due)
+    if email is None:
+        return Delivery("skipped")
+    try:
+        message = build_message(email)
+    except Exception as error:  # a PDF or template that cannot be built: ours, not the ESP's
+        logger.exception("Email %s could not be prepared", email.pk)
+        return _record_failure(email, fault_failure(error))
+    try:
+        message_id = _send(email, message)
+    except Exception as error:
+        failure = classify_send_failure(error)
+        if failure.kind == "fault":
+            logger.exception("Email %s could not be sent", email.pk)
+        return _record_failure(email, failure)
+    _record_sent(email, message_id)
+    return Delivery("sent")
+
+
+def _claim(email_id, *, only_if_due: bool) -> OutboundEmail | None:
+    """Marks the email as being sent, by this attempt, until its lease runs out (a worker
+    killed midway leaves it to the sweeper after that); committed at once."""
+    now = timezone.now()
+    pending = Q(pk=email_id, status=EmailStatus.SENDING, esp_message_id="") & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    if only_if_due:
+        pending &= Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     with transaction.atomic():
-        pending = Q(pk=email_id, status=EmailStatus.SENDING, esp_message_id="")
-        if only_if_due:
-            pending &= Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
         claimed = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("clinic")
@@ -78,32 +111,39 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
         )
         email = next(iter(claimed), None)
         if email is None:
-            return Delivery("skipped")
+            return None
         email.attempts += 1
-        try:
-            message_id = _send(email, build_message(email))
-        except Exception as error:
-            return _record_failure(email, classify_send_failure(error))
-        _record_sent(email, message_id)
-        return Delivery("sent")
+        email.claimed_until = now + timedelta(seconds=settings.SEND_LEASE_SECONDS)
+        email.save(update_fields=["attempts", "claimed_until"])
+    return email
 
 
 def _record_sent(email: OutboundEmail, message_id: str) -> None:
+    """Records the hand-over; the status only moves up, since the ESP's own events may have
+    been applied meanwhile."""
     status = EmailStatus.PROCESSED if email.tracked else EmailStatus.SENT
     now = timezone.now()
+    raised = Q(status_rank__lt=STATUS_RANK[status])
     OutboundEmail.objects.filter(pk=email.pk).update(
-        status=status,
+        status=_if(raised, Value(status), "status"),
+        status_changed_at=_if(raised, Value(now), "status_changed_at"),
+        reason=_if(raised, Value(""), "reason"),
         esp_message_id=message_id,
-        attempts=email.attempts,
         sent_at=now,
-        status_changed_at=now,
+        claimed_until=None,
         next_attempt_at=None,
-        reason="",
     )
 
 
+def _if(condition: Q, value: Value, field: str) -> Case:
+    """`value` where the row meets `condition`, else the field as it is."""
+    output = OutboundEmail._meta.get_field(field)
+    return Case(When(condition, then=value), default=F(field), output_field=output)
+
+
 def _record_failure(email: OutboundEmail, failure: SendFailure) -> Delivery:
-    if failure.kind == "transient" and email.attempts < settings.SEND_MAX_ATTEMPTS:
+    retried = failure.kind in ("transient", "fault")
+    if retried and email.attempts < settings.SEND_MAX_ATTEMPTS:
         return _retry_later(email, failure)
     words = _failure_reason(email, failure)
     if failure.kind == "rejected":
@@ -118,7 +158,7 @@ def _retry_later(email: OutboundEmail, failure: SendFailure) -> Delivery:
     if failure.unknown_outcome:  # the ESP's acceptance event, if any, settles it first
         delay = max(delay, settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS)
     OutboundEmail.objects.filter(pk=email.pk).update(
-        attempts=email.attempts,
+        claimed_until=None,
         reason=f"Retrying: {failure.words}",
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
     )
@@ -127,7 +167,7 @@ def _retry_later(email: OutboundEmail, failure: SendFailure) -> Delivery:
 
 def _failure_reason(email: OutboundEmail, failure: SendFailure) -> str:
     """Why an email failed for good, in words for the practitioner."""
-    if failure.kind == "transient":
+    if failure.kind in ("transient", "fault"):
         return f"Gave up after {email.attempts} attempts. {failure.words}"
     if failure.kind == "permanent" and not failure.before_sending:
         return f"The email provider refused it: {failure.words}"
@@ -138,7 +178,7 @@ def _mark_failed(email: OutboundEmail, reason: str) -> None:
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=EmailStatus.FAILED,
         reason=reason,
-        attempts=email.attempts,
+        claimed_until=None,
         next_attempt_at=None,
         status_changed_at=timezone.now(),
     )

@@ -15,7 +15,9 @@ from anymail.exceptions import (
     AnymailRecipientsRefused,
 )
 
-FailureKind = Literal["transient", "permanent", "rejected"]
+# transient: the ESP or server may take it later; permanent: it refused this email; rejected: it
+# refuses the recipient; fault: anything else (a PDF that cannot be built, a bug), ours to fix.
+FailureKind = Literal["transient", "permanent", "rejected", "fault"]
 
 INVALID_ADDRESS_WORDS = (
     "The client's email address is not valid, so this email could not be sent. Correct the "
@@ -94,7 +96,19 @@ def _classify_smtp_failure(error: Exception) -> SendFailure:
         return SendFailure(kind, f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}")
     if isinstance(error, smtplib.SMTPException | OSError | socket.timeout):
         return SendFailure("transient", f"The clinic's SMTP server could not be reached: {error}")
-    raise error
+    return fault_failure(error)
+
+
+def fault_failure(error: Exception) -> SendFailure:
+    """A failure that is neither the ESP's nor the address's: retried in case it passes, then
+    the email fails saying the problem is ours."""
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return SendFailure(
+        "fault",
+        f"It could not be sent because of a problem on our side ({detail[:300]}), not because "
+        "of the client's address. Support has the details; try again later.",
+        before_sending=True,
+    )
 
 
 def retry_delay(attempt: int, *, base: float = 10.0, cap: float = 900.0, rng=random) -> float:

@@ -42,8 +42,12 @@ def appointments_due_for_reminder(*, now: datetime) -> list[Appointment]:
 
 def outbox_stuck(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:
     """Emails still waiting to be handed to the ESP long after they should have been."""
-    return OutboundEmail.objects.filter(
-        status=EmailStatus.SENDING,
-        esp_message_id="",
-        created_at__lt=now - older_than,
-    ).exclude(next_attempt_at__gt=now - older_than)
+    return (
+        OutboundEmail.objects.filter(
+            status=EmailStatus.SENDING,
+            esp_message_id="",
+            created_at__lt=now - older_than,
+        )
+        .exclude(next_attempt_at__gt=now - older_than)
+        .exclude(claimed_until__gte=now)
+    )

@@ -1,8 +1,9 @@
-"""Emails an ESP accepted and never said more of: flagged for support, clinic admins told."""
+"""Emails stuck on their way: waiting to be sent with no attempt under way, or accepted by an ESP
+that never said more of them. Flagged for support, clinic admins told, once."""
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -27,14 +28,28 @@ def emails_awaiting_events(*, now: datetime, older_than: timedelta) -> QuerySet[
     ).exclude(esp=SMTP)
 
 
+def emails_waiting_to_be_sent(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:
+    """Still `sending` long after they were saved, with no attempt under way and no retry due
+    later: an email waiting for its scheduled retry is not stuck (call unscoped)."""
+    return OutboundEmail.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status=EmailStatus.SENDING,
+        flagged_stuck_at__isnull=True,
+        created_at__lt=now - older_than,
+    )
+
+
 def stuck_emails_flag(*, now: datetime) -> int:
-    """Flags every email `processed` for STUCK_AFTER with no later event; returns how many."""
+    """Flags every email stuck for STUCK_AFTER, sending or processed; returns how many."""
     with scopes_disabled():
-        stuck = list(
-            emails_awaiting_events(now=now, older_than=STUCK_AFTER).select_related(
+        stuck = [
+            email
+            for selector in (emails_waiting_to_be_sent, emails_awaiting_events)
+            for email in selector(now=now, older_than=STUCK_AFTER).select_related(
                 "clinic", "client"
             )[:STUCK_PER_RUN]
-        )
+        ]
     flagged = 0
     for email in stuck:
         with scope(clinic=email.clinic_id):
@@ -43,14 +58,17 @@ def stuck_emails_flag(*, now: datetime) -> int:
 
 
 def email_flag_stuck(*, email: OutboundEmail) -> bool:
-    """Flags an email left `processed` for support and tells the clinic's admins, once."""
+    """Flags a stuck email for support and tells the clinic's admins, once."""
     flagged = OutboundEmail.objects.filter(pk=email.pk, flagged_stuck_at__isnull=True).update(
         flagged_stuck_at=timezone.now()
     )
     if flagged:
         notification_create_for_admins(
             clinic=email.clinic,
-            text=notification_render("email_stuck", {"email": email}),
+            text=notification_render(
+                "email_stuck" if email.status == EmailStatus.PROCESSED else "email_stuck_sending",
+                {"email": email},
+            ),
             client=email.client,
             email_id=email.id,
         )
