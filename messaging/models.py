@@ -95,6 +95,15 @@ class OutboundEmail(models.Model):
     flagged_stuck_at = models.DateTimeField(
         null=True, blank=True, help_text="When support was told it stayed `processed` too long."
     )
+    reconcile_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the ESP's own event log is next asked about it, while it has no outcome "
+        "(empty: RECONCILE_AFTER_SECONDS after it was sent).",
+    )
+    reconciled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the ESP's own event log was last asked about it."
+    )
 
     objects = ScopedManager(clinic="clinic")
 
@@ -112,6 +121,11 @@ class OutboundEmail(models.Model):
                 fields=["sent_at"],
                 name="email_awaiting_events",
                 condition=models.Q(status="processed", flagged_stuck_at__isnull=True),
+            ),
+            models.Index(
+                fields=["sent_at"],
+                name="email_awaiting_outcome",
+                condition=models.Q(status__in=["processed", "deferred"]),
             ),
             models.Index(fields=["created_at"], name="email_created"),
         ]
