@@ -24,7 +24,9 @@ retried. At start (and when the webhook URL changes) the endpoint gets a
 SubscriptionConfirmation whose SubscribeURL points at the simulator; fetching it, or calling
 SNS's ConfirmSubscription on the simulator (what anymail's view does), confirms the
 subscription (``config()["sns"]["subscriptions"]``). Notifications are posted whether or not it
-is confirmed. The topic ARN and certificate URL are options (printed at start).
+is confirmed. The topic ARN and certificate URL are options (printed at start). In
+``/sim/events`` an event's ``event_data`` is the SES event; its SNS envelope is built, and
+signed, for each post.
 
 | step       | SES event                                                            |
 |------------|----------------------------------------------------------------------|
