@@ -14,6 +14,7 @@ from werkzeug.routing import Map
 from . import __version__
 from .control import control_rules
 from .dialect import Dialect, SimRequest, json_response
+from .dialects import DIALECTS
 from .faults import Faults
 from .outcomes import Outcome
 from .records import EventRecord, SentMessage
@@ -26,8 +27,6 @@ COMMON_SETTINGS += ("retry_total", "webhook_timeout", "batch_window")
 
 
 def dialect_class(esp: str) -> type[Dialect]:
-    from .dialects import DIALECTS
-
     try:
         return DIALECTS[esp]
     except KeyError:
@@ -228,6 +227,11 @@ class Simulator:
         if state:
             found = [r for r in found if r.state == state]
         return [r.to_dict() for r in found]
+
+    def event_records(self) -> list[EventRecord]:
+        """Every generated event record, in generation order (the dialects' event logs)."""
+        with self._lock:
+            return list(self._events)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every event is finished (delivered, refused, given up or recorded)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Request
 
 from ..addresses import is_valid_addr_spec
 from ..dialect import SimResponse, json_response, read_json, text_response
+from .event_log import EventQuery
 from .form import Form, read_form
 from .sending import KINDS, QUEUED, SendError, accept_send
 
@@ -72,6 +74,8 @@ class MailgunAPI:
         kinds = ",".join(KINDS)
         return [
             Rule("/v3/<domain>/messages", methods=["POST"], endpoint=self.send),
+            Rule("/v3/<domain>/events", methods=["GET"], endpoint=self.events),
+            Rule("/v3/<domain>/events/<page>", methods=["GET"], endpoint=self.events_page),
             Rule(f"/v3/<domain>/<any({kinds}):kind>", endpoint=self.suppression_list),
             Rule(f"/v3/<domain>/<any({kinds}):kind>/<address>", endpoint=self.suppression_one),
         ]
@@ -110,6 +114,47 @@ class MailgunAPI:
         self.sim.accept(accepted.messages, accepted.outcomes)
         note = f"id={accepted.message_id} recipients={_count_recipients(form)}"
         return json_response(200, {"id": accepted.message_id, "message": QUEUED}, note=note)
+
+    # -- Events API -----------------------------------------------------------
+
+    def events(self, request: Request, domain: str) -> SimResponse:
+        refused = self._guard(request, domain)
+        if refused is not None:
+            return refused
+        try:
+            query = EventQuery.from_args(request.args)
+        except ValueError as err:
+            return error(400, str(err))
+        return self._events(domain, query)
+
+    def events_page(self, request: Request, domain: str, page: str) -> SimResponse:
+        refused = self._guard(request, domain)
+        if refused is not None:
+            return refused
+        try:
+            query = EventQuery.from_page(page)
+        except ValueError as err:
+            return error(400, str(err))
+        return self._events(domain, query)
+
+    def _events(self, domain: str, query: EventQuery) -> SimResponse:
+        now = time.time()  # an event has happened once its time has come, webhooks or not
+        happened = [
+            record
+            for record in self.sim.event_records()
+            if record.timestamp <= now and record.data["domain"]["name"].lower() == domain.lower()
+        ]
+        items = query.select(happened)
+        base = f"{self.dialect.api_url}/{quote(domain)}/events"
+        keys = [(item["timestamp"], item["id"]) for item in items]
+        back = not query.ascending
+        paging = {
+            "first": f"{base}/{query.page(after=None)}",
+            "last": f"{base}/{query.page(after=None, ascending=back)}",
+            "next": f"{base}/{query.page(after=keys[-1] if keys else query.after)}",
+            "previous": f"{base}/{query.page(after=keys[0] if keys else None, ascending=back)}",
+        }
+        return json_response(200, {"items": items, "paging": paging}, note=f"items={len(items)}")
 
     # -- suppression lists ----------------------------------------------------
 
