@@ -93,7 +93,11 @@ class Simulator:
         self.httpd.expiration_interval = 0.05  # also how soon stop() is noticed
         self.httpd.prepare()  # binds, so the port is known before the dialect builds URLs
         self.host, self.port = self.httpd.bind_addr[:2]
-        self.dialect = dialect_class(esp)(self, **esp_options)
+        try:
+            self.dialect = dialect_class(esp)(self, **esp_options)
+        except Exception:  # e.g. an unknown ESP or option: free the port and its threads
+            self.httpd.stop()
+            raise
         self.dispatcher = Dispatcher(self.webhook, self.dialect, workers)
         self.dispatcher.delay_scale = delay_scale
         self._map = Map(control_rules(self) + self.dialect.rules(), strict_slashes=False)
