@@ -26,7 +26,9 @@ app.conf.beat_schedule = {
     "appointment-reminders": {"task": "messaging.tasks.reminders_send_task", "schedule": 60.0},
     "events-drain": {"task": "messaging.tasks.inbox_drain_task", "schedule": 15.0},
     "events-rematch": {"task": "messaging.tasks.events_rematch_task", "schedule": 60.0},
+    "emails-reconcile": {"task": "messaging.tasks.emails_reconcile_task", "schedule": 60.0},
     "stuck-emails": {"task": "messaging.tasks.stuck_emails_flag_task", "schedule": 60.0},
+    "webhook-tokens": {"task": "messaging.tasks.webhook_tokens_purge_task", "schedule": 3600.0},
     "esp-removals": {"task": "suppression.tasks.esp_removals_sweep_task", "schedule": 600.0},
     "email-log-retention": {
         "task": "messaging.tasks.retention_purge_task",

@@ -65,6 +65,17 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def env_choices(name: str, choices: tuple[str, ...]) -> list[str]:
+    """A comma-separated list, each item one of `choices`; unset: none."""
+    values = env_list(name, [])
+    wrong = [value for value in values if value not in choices]
+    if wrong:
+        raise ImproperlyConfigured(
+            f"{name} may list only {', '.join(choices)}, not {', '.join(map(repr, wrong))}"
+        )
+    return values
+
+
 def env_database(name: str, why: str) -> dict:
     """A postgres:// URL; a server on a Unix socket is named by `?host=/its/folder`."""
     url = env_required(name, why)

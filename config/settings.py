@@ -5,6 +5,7 @@ from config.env import (
     env_basic_auth_secrets,
     env_bool,
     env_choice,
+    env_choices,
     env_database,
     env_int,
     env_list,
@@ -174,6 +175,35 @@ ANYMAIL = {
 }
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value not in (None, [])}
 
+# Webhooks are served for the ESP mail goes through, and for any kept while moving between ESPs;
+# every other ESP's endpoints are 404. An event changes an email only if it came from the ESP
+# that email went through (messaging/tracking/store.py).
+ESPS = ("mailgun", "postmark", "amazon_ses", "sendgrid")
+WEBHOOK_ESPS = [EMAIL_ESP] + [
+    esp for esp in env_choices("WEBHOOK_ESPS_KEPT", ESPS) if esp != EMAIL_ESP
+]
+# Amazon SNS (SES's events): certificates only from these URL prefixes, messages only from
+# these topics (messaging/tracking/sns.py).
+AWS_REGION = ANYMAIL["AMAZON_SES_CLIENT_PARAMS"]["region_name"]
+AMAZON_SNS_CERT_URLS = env_list(
+    "AMAZON_SNS_CERT_URLS", [f"https://sns.{AWS_REGION}.amazonaws.com/"]
+)
+AMAZON_SNS_TOPICS = env_list("AMAZON_SNS_TOPICS", [])
+# Mailgun signs a timestamp and a token, not the body: a post whose token was kept already is a
+# replay, and one signed outside this window is refused.
+MAILGUN_SIGNATURE_MAX_AGE = timedelta(hours=24)
+MAILGUN_SIGNATURE_MAX_AHEAD = timedelta(minutes=5)
+
+if not DEBUG:  # a production process will not start with webhooks open to anyone
+    env_required(
+        "ANYMAIL_WEBHOOK_SECRET",
+        "user:password for the ESPs' webhooks; only DEBUG=true may run without",
+    )
+    if "mailgun" in WEBHOOK_ESPS:
+        env_required("MAILGUN_WEBHOOK_SIGNING_KEY", "Mailgun's webhook signing key")
+    if "amazon_ses" in WEBHOOK_ESPS:
+        env_required("AMAZON_SNS_TOPICS", "the ARNs of the SNS topics SES publishes events to")
+
 # Celery: the database is the record of what must be sent; the broker only carries ids.
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", "filesystem://", ("redis", "rediss", "amqp", "filesystem")
@@ -210,6 +240,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 # Retention and sweeps.
 EMAIL_LOG_RETENTION_DAYS = env_int("EMAIL_LOG_RETENTION_DAYS", 30, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 180, minimum=1)
+# An email the ESP accepted and has not reported an outcome of this long after it was sent is
+# looked up in the ESP's own event log, and again with backoff (messaging/tracking/reconcile.py).
+RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 600, minimum=0)
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 6, minimum=1)
 # The first retry waits between half and all of this; it must exceed the time the ESP takes to
 # report an acceptance, so that a timed-out send the ESP did accept is not sent twice.
@@ -226,12 +259,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"personal_data": {"()": "config.logging.RedactPersonalData"}},
+    "filters": {
+        "personal_data": {"()": "config.logging.RedactPersonalData"},
+        "one_line": {"()": "config.logging.EscapeLineBreaks"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["personal_data"],
+            "filters": ["personal_data", "one_line"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

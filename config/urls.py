@@ -8,7 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("messaging.log.api_urls")),
     path("anymail/", include("messaging.urls")),
-    path("anymail/", include("anymail.urls")),
     path("", include("clinic.urls")),
     path("", include("suppression.urls")),
     path("", include("messaging.log.page_urls")),

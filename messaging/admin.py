@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
+from messaging.tracking.apply import provenance_fault
 from messaging.tracking.receive import drain_requests
 
 
@@ -81,11 +83,27 @@ class EmailEventAdmin(admin.ModelAdmin):
     list_filter = [MatchedFilter, "esp", "event_type", "status"]
     search_fields = ["recipient", "message_id", "=email_id_hint", "dedup_key"]
     list_select_related = ["clinic"]
-    readonly_fields = [field.name for field in EmailEvent._meta.fields]
+    readonly_fields = ["why_unmatched", *(field.name for field in EmailEvent._meta.fields)]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="why not matched")
+    def why_unmatched(self, event: EmailEvent) -> str:
+        """Derived from the event and the email it names, so it is never out of date."""
+        if event.email_id:
+            return "Matched."
+        named = OutboundEmail.objects.filter(
+            Q(pk=event.email_id_hint)
+            if event.email_id_hint
+            else Q(esp_message_id=event.message_id, esp_message_id__gt="")
+        ).first()
+        if named is None:
+            return "No email of ours has the email_id or message id it names."
+        return provenance_fault(event, esp=named.esp, to_email=named.to_email) or (
+            "Its email was found after it arrived; rematching applies it within minutes."
+        )
 
 
 @admin.register(ReceivedBatch)

@@ -227,3 +227,22 @@ class ReceivedBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.esp}: {self.event_count} event(s) received {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class WebhookToken(models.Model):
+    """A signed webhook's one-time token (Mailgun signs only a timestamp and a token, so a
+    captured signature fits any body): kept with its post, so the same token again is a replay.
+    Purged once older than any signature still accepted."""
+
+    esp = models.CharField(max_length=20)
+    token = models.CharField(max_length=128)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["esp", "token"], name="one_post_per_webhook_token")
+        ]
+        indexes = [models.Index(fields=["received_at"], name="webhook_token_received")]
+
+    def __str__(self) -> str:
+        return f"{self.esp} token received {self.received_at:%Y-%m-%d %H:%M}"

@@ -1,19 +1,34 @@
-from django.urls import path
+from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
+from anymail.webhooks.mailgun import MailgunInboundWebhookView
+from anymail.webhooks.postmark import PostmarkInboundWebhookView
+from anymail.webhooks.sendgrid import SendGridInboundWebhookView
+from django.conf import settings
+from django.urls import URLPattern, path, re_path
 
 from messaging.tracking import webhooks
 
-# The same paths and names as anymail's own, served by views that ingest a post as one batch.
-urlpatterns = [
-    path("mailgun/tracking/", webhooks.MailgunTracking.as_view(), name="mailgun_tracking_webhook"),
-    path(
-        "postmark/tracking/", webhooks.PostmarkTracking.as_view(), name="postmark_tracking_webhook"
-    ),
-    path(
-        "amazon_ses/tracking/",
-        webhooks.AmazonSESTracking.as_view(),
-        name="amazon_ses_tracking_webhook",
-    ),
-    path(
-        "sendgrid/tracking/", webhooks.SendGridTracking.as_view(), name="sendgrid_tracking_webhook"
-    ),
-]
+# Each ESP's tracking view (ours, which keeps a post as one batch) and inbound view (anymail's),
+# at anymail's own paths and names.
+VIEWS = {
+    "mailgun": (webhooks.MailgunTracking, MailgunInboundWebhookView),
+    "postmark": (webhooks.PostmarkTracking, PostmarkInboundWebhookView),
+    "amazon_ses": (webhooks.AmazonSESTracking, AmazonSESInboundWebhookView),
+    "sendgrid": (webhooks.SendGridTracking, SendGridInboundWebhookView),
+}
+
+
+def webhook_patterns(esps: list[str]) -> list[URLPattern]:
+    """The endpoints of these ESPs only: an ESP the platform does not use has none (404)."""
+    patterns = []
+    for esp in esps:
+        tracking, inbound = VIEWS[esp]
+        patterns.append(
+            path(f"{esp}/tracking/", tracking.as_view(), name=f"{esp}_tracking_webhook")
+        )
+        # Mailgun posts parsed fields to inbound/ and the raw message to inbound_mime/.
+        inbound_path = r"^mailgun/inbound(_mime)?/$" if esp == "mailgun" else rf"^{esp}/inbound/$"
+        patterns.append(re_path(inbound_path, inbound.as_view(), name=f"{esp}_inbound_webhook"))
+    return patterns
+
+
+urlpatterns = webhook_patterns(settings.WEBHOOK_ESPS)

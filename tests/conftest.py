@@ -35,8 +35,12 @@ def no_drain_requested_before():
 @pytest.fixture
 def cast(db):
     with scopes_disabled():
-        alice_clinic = ClinicFactory(name="Alice Physio", slug="alice-physio")
-        charlie_clinic = ClinicFactory(name="Charlie Osteo", slug="charlie-osteo")
+        alice_clinic = ClinicFactory(
+            name="Alice Physio", slug="alice-physio", time_zone="Europe/London"
+        )
+        charlie_clinic = ClinicFactory(
+            name="Charlie Osteo", slug="charlie-osteo", time_zone="Australia/Sydney"
+        )
         alice = MembershipFactory(clinic=alice_clinic, user__email="alice@alice.test").user
         alice_admin = MembershipFactory(
             clinic=alice_clinic, user__email="boss@alice.test", role=Membership.Role.CLINIC_ADMIN
@@ -119,3 +123,12 @@ def clock(monkeypatch):
     moved = Clock(timezone.now())
     monkeypatch.setattr(timezone, "now", moved)
     return moved
+
+
+@pytest.fixture(autouse=True)
+def sns_trusts_the_tests_certificate(settings):
+    """SNS messages signed by tests/signing.py are trusted, from its topic, as Amazon's are."""
+    from tests.signing import TEST_TOPIC, sns_certificates
+
+    settings.AMAZON_SNS_CERT_URLS = [sns_certificates().prefix]
+    settings.AMAZON_SNS_TOPICS = [TEST_TOPIC]

@@ -50,7 +50,7 @@ def build_message(email: OutboundEmail) -> AnymailMessage:
             f"invoice-{email.invoice.number}.pdf", invoice_pdf(email.invoice), "application/pdf"
         )
     if email.tracked:
-        message.metadata = {"email_id": str(email.id), "clinic_id": clinic.id}
+        message.metadata = {"email_id": str(email.id)}  # the email id decides; nothing more
         message.tags = [email.kind]
     else:
         message.extra_headers = {"Message-ID": make_msgid(domain="clinicmail")}
@@ -64,7 +64,17 @@ def _send(email: OutboundEmail, message: AnymailMessage) -> str:
         return message.extra_headers["Message-ID"]
     message.connection = esp_connection()
     message.send()
-    return message.anymail_status.message_id or ""
+    return _message_id(message.anymail_status.message_id)
+
+
+def _message_id(found) -> str:
+    """The ESP's id for the email. anymail gives a set when its recipients' statuses differ, as
+    for an address whose domain went out in IDNA form (the ESP answers for that form, and the
+    address as given stays unknown): the one id the ESP gave is kept."""
+    if isinstance(found, set):
+        ids = found - {None}
+        found = ids.pop() if len(ids) == 1 else None
+    return found or ""
 
 
 def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:

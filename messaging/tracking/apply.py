@@ -96,8 +96,8 @@ def events_rematch(*, received_after) -> int:
         found = []
         for event in waiting:
             match = matches.get(_match_key(event))
-            if match:
-                event.email_id, event.clinic_id = match
+            if match and not provenance_fault(event, esp=match[2], to_email=match[3]):
+                event.email_id, event.clinic_id = match[:2]
                 event.matched_at = timezone.now()
                 found.append(event)
         EmailEvent.objects.bulk_update(found, ["email_id", "clinic_id", "matched_at"])
@@ -109,8 +109,9 @@ def _match_key(event: EmailEvent) -> str:
     return f"id:{event.email_id_hint}" if event.email_id_hint else f"msg:{event.message_id}"
 
 
-def _emails_for(events: list[EmailEvent]) -> dict[str, tuple[uuid.UUID, int]]:
-    """Emails by `email_id` from the metadata first, then by the ESP's message id."""
+def _emails_for(events: list[EmailEvent]) -> dict[str, tuple[uuid.UUID, int, str, str]]:
+    """Emails by `email_id` from the metadata first, then by the ESP's message id, with the ESP
+    they went through and their recipient."""
     hints = {event.email_id_hint for event in events if event.email_id_hint}
     message_ids = {
         event.message_id for event in events if event.message_id and not event.email_id_hint
@@ -119,11 +120,21 @@ def _emails_for(events: list[EmailEvent]) -> dict[str, tuple[uuid.UUID, int]]:
         return {}
     found = OutboundEmail.objects.filter(
         Q(pk__in=hints) | Q(esp_message_id__in=message_ids, esp_message_id__gt="")
-    ).values_list("id", "clinic_id", "esp_message_id")
-    matches: dict[str, tuple[uuid.UUID, int]] = {}
-    for email_id, clinic_id, message_id in found:
+    ).values_list("id", "clinic_id", "esp_message_id", "esp", "to_email")
+    matches: dict[str, tuple[uuid.UUID, int, str, str]] = {}
+    for email_id, clinic_id, message_id, esp, to_email in found:
         if email_id in hints:
-            matches[f"id:{email_id}"] = (email_id, clinic_id)
+            matches[f"id:{email_id}"] = (email_id, clinic_id, esp, to_email)
         if message_id in message_ids:
-            matches[f"msg:{message_id}"] = (email_id, clinic_id)
+            matches[f"msg:{message_id}"] = (email_id, clinic_id, esp, to_email)
     return matches
+
+
+def provenance_fault(event: EmailEvent, *, esp: str, to_email: str) -> str:
+    """Why an event may not change the email it names, in words; empty when it may: it must
+    come from the ESP the email went through and name the email's recipient."""
+    if event.esp != esp:
+        return f"The email went through {esp}; this event came from {event.esp}."
+    if event.recipient != to_email.lower():
+        return f"The email went to {to_email}; this event names {event.recipient or 'nobody'}."
+    return ""

@@ -15,18 +15,41 @@ from messaging.tracking.tasks import inbox_drain_task
 logger = logging.getLogger(__name__)
 
 
-def events_receive(*, esp: str, rows: list[EventRow]) -> int:
+_KEEP_BATCH = (
+    "INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, error) "
+    "VALUES (%(esp)s, %(now)s, %(count)s, %(payload)s, '') RETURNING id"
+)
+# The same, kept only if the post's one-time token was not kept before: one statement, so the
+# token is kept exactly when its post is (a post refused by our own outage may come again).
+_KEEP_BATCH_ONCE = """
+    WITH token AS (
+        INSERT INTO messaging_webhooktoken (esp, token, received_at)
+        VALUES (%(esp)s, %(token)s, %(now)s)
+        ON CONFLICT DO NOTHING RETURNING 1
+    )
+    INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, error)
+    SELECT %(esp)s, %(now)s, %(count)s, %(payload)s, '' WHERE EXISTS (SELECT 1 FROM token)
+    RETURNING id
+"""
+
+
+def events_receive(*, esp: str, rows: list[EventRow], token: str | None = None) -> int | None:
     """Keeps a webhook post's events for a worker to apply: one INSERT, committed before the
-    ESP is answered, so nothing it was told is received can be lost. Returns the batch's id."""
+    ESP is answered, so nothing it was told is received can be lost. Returns the batch's id, or
+    None for a post whose signed one-time `token` was kept already (a replay)."""
     # Written as SQL: the ORM's save() cost a third of a single-event post's time
     # (docs/benchmarks.md).
+    values = {
+        "esp": esp,
+        "now": timezone.now(),
+        "count": len(rows),
+        "payload": Jsonb(rows, dumps=rows_dump),
+        "token": token,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO messaging_receivedbatch (esp, received_at, event_count, payload, error) "
-            "VALUES (%s, %s, %s, %s, '') RETURNING id",
-            [esp, timezone.now(), len(rows), Jsonb(rows, dumps=rows_dump)],
-        )
-        return cursor.fetchone()[0]
+        cursor.execute(_KEEP_BATCH if token is None else _KEEP_BATCH_ONCE, values)
+        kept = cursor.fetchone()
+    return kept[0] if kept else None
 
 
 class DrainRequests:

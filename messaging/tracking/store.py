@@ -64,9 +64,14 @@ _MADE_OF = {
     "matched_at": "CASE WHEN email.id IS NULL THEN NULL ELSE %(now)s END",
     "raw": "COALESCE(incoming.raw, 'null')",
 }
+# Provenance: an event changes an email only if it came from the ESP the email went through and
+# names the email's recipient (recipients are kept lower-cased). Anything else stays unmatched,
+# for support to see why (messaging/admin.py).
+_FROM_ITS_ESP_FOR_ITS_RECIPIENT = "esp = incoming.esp AND lower(to_email) = incoming.recipient"
 # One statement: the batches' JSON is read by PostgreSQL itself, repeats are dropped (within the
 # batches by DISTINCT ON, the first kept; against stored events by ON CONFLICT), each event is
-# matched to its email by the email_id in its metadata, else by the ESP's message id, and the new
+# matched to its email by the email_id in its metadata, else by the ESP's message id (and its
+# provenance), and the new
 # ones are returned. Rows go in key order, so two drains carrying the same events wait for each
 # other, never in a ring.
 _STORE_RECEIVED = f"""
@@ -82,11 +87,12 @@ _STORE_RECEIVED = f"""
     SELECT {", ".join(_MADE_OF.get(name, f"incoming.{name}") for name in STORED_COLUMNS)}
     FROM incoming
     LEFT JOIN LATERAL (
-        SELECT id, clinic_id FROM messaging_outboundemail WHERE id = incoming.email_id_hint
+        SELECT id, clinic_id FROM messaging_outboundemail
+        WHERE id = incoming.email_id_hint AND {_FROM_ITS_ESP_FOR_ITS_RECIPIENT}
         UNION ALL
         SELECT id, clinic_id FROM messaging_outboundemail
         WHERE incoming.email_id_hint IS NULL AND incoming.message_id <> ''
-            AND esp_message_id = incoming.message_id
+            AND esp_message_id = incoming.message_id AND {_FROM_ITS_ESP_FOR_ITS_RECIPIENT}
         LIMIT 1
     ) email ON TRUE
     ORDER BY incoming.esp, incoming.dedup_key

@@ -8,6 +8,7 @@ from config.celery import app
 from messaging.tracking.apply import REMATCH_WINDOW, events_rematch
 from messaging.tracking.drain import DRAIN_PAUSE, inbox_drain
 from messaging.tracking.stuck import stuck_emails_flag
+from messaging.tracking.tokens import webhook_tokens_forget
 
 
 @app.task(name="messaging.tasks.inbox_drain_task")
@@ -25,7 +26,22 @@ def events_rematch_task() -> int:
     return events_rematch(received_after=timezone.now() - REMATCH_WINDOW)
 
 
+@app.task(name="messaging.tasks.emails_reconcile_task")
+def emails_reconcile_task() -> int:
+    """Emails the ESP accepted and never reported an outcome of: read from its own event log."""
+    # Imported here: reconciling keeps events through receive.py, which imports this module.
+    from messaging.tracking.reconcile import emails_reconcile
+
+    return emails_reconcile(budget=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2).emails
+
+
 @app.task(name="messaging.tasks.stuck_emails_flag_task")
 def stuck_emails_flag_task() -> int:
-    """Emails `processed` too long with no later event: flagged, clinic admins told."""
+    """Emails `processed` too long with no later event, even in the ESP's own log: flagged,
+    clinic admins told."""
     return stuck_emails_flag(now=timezone.now())
+
+
+@app.task(name="messaging.tasks.webhook_tokens_purge_task")
+def webhook_tokens_purge_task() -> int:
+    return webhook_tokens_forget(now=timezone.now())

@@ -2,28 +2,33 @@
 event, and the whole post is kept as one ReceivedBatch before the ESP is answered; a worker
 stores and applies it (messaging/tracking/drain.py, docs/benchmarks.md for why not inline)."""
 
+import json
 import logging
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
 from anymail.signals import tracking
 from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
-from anymail.webhooks.base import AnymailCoreWebhookView
+from anymail.webhooks.base import AnymailBasicAuthMixin, AnymailCoreWebhookView
 from anymail.webhooks.mailgun import MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
-from botocore.exceptions import ClientError
+from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
 
 from messaging.tracking.receive import drain_requests, events_receive
 from messaging.tracking.rows import EventRow, event_row
+from messaging.tracking.sns import Unavailable, sns_message_verify, sns_subscription_confirm
 
 security_logger = logging.getLogger("django.security.webhooks")
 _batch: ContextVar[list[EventRow] | None] = ContextVar("tracking_batch", default=None)
 
-# What a post that is not the ESP's documented shape raises while anymail reads it.
-MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+# What a post that is not the ESP's documented shape raises while anymail reads it (deeply
+# nested JSON: RecursionError).
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 
 
 @receiver(tracking, dispatch_uid="messaging.tracking_received")
@@ -44,17 +49,18 @@ class BatchIngestMixin(AnymailCoreWebhookView):
 
     def post(self, request, *args, **kwargs):
         try:
+            # The shared secret first, before anything reads the body.
+            AnymailBasicAuthMixin.validate_request(self, request)
             self.run_validators(request)
             events = self.parse_events(request)
         except AnymailWebhookValidationFailure as failure:
             security_logger.warning("Refused %s webhook: %s", self.esp_name, failure)
             return HttpResponseBadRequest(f"Refused {self.esp_name} webhook: nothing stored")
-        except MALFORMED:
+        except (*MALFORMED, AnymailAPIError):
             return self.malformed()
-        except AnymailAPIError as error:
-            if isinstance(error, ClientError):  # AWS could not be reached: let SNS retry
-                raise
-            return self.malformed()
+        except Unavailable as error:
+            security_logger.warning("%s webhook left for a retry: %s", self.esp_name, error)
+            return HttpResponse(f"{error}; try again", status=503)
         rows: list[EventRow] = []
         token = _batch.set(rows)
         try:
@@ -67,16 +73,54 @@ class BatchIngestMixin(AnymailCoreWebhookView):
         identified = [row for row in rows if row.message_id or row.email_id_hint]
         if not identified:
             return self.malformed("no event names a message")
-        events_receive(esp=identified[0].esp, rows=identified)
+        kept = events_receive(
+            esp=identified[0].esp, rows=identified, token=self.one_time_token(request)
+        )
+        if kept is None:
+            return HttpResponse("OK (duplicate: this signed post was received before)")
         drain_requests.request()
         return HttpResponse(f"OK ({len(identified)} received)")
+
+    def one_time_token(self, request) -> str | None:
+        """The token a signature covers that must not be accepted twice, where the ESP has one."""
+        return None
 
     def malformed(self, why: str = "not the documented shape") -> HttpResponseBadRequest:
         return HttpResponseBadRequest(f"Malformed {self.esp_name} webhook ({why}): nothing stored")
 
 
 class MailgunTracking(MailgunTrackingWebhookView, BatchIngestMixin):
-    pass
+    """Mailgun signs only a timestamp and a token: a signature is accepted within its time
+    window, and each token once."""
+
+    def validate_request(self, request):
+        timestamp, _ = _mailgun_signed(request)
+        try:
+            signed_at = datetime.fromtimestamp(float(timestamp), tz=UTC)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise AnymailWebhookValidationFailure("Mailgun timestamp is not a time") from error
+        age = timezone.now() - signed_at
+        if age > settings.MAILGUN_SIGNATURE_MAX_AGE:
+            raise AnymailWebhookValidationFailure(f"Mailgun signature is stale ({age} old)")
+        if -age > settings.MAILGUN_SIGNATURE_MAX_AHEAD:
+            raise AnymailWebhookValidationFailure("Mailgun signature is dated in the future")
+
+    def one_time_token(self, request) -> str | None:
+        return str(_mailgun_signed(request)[1])[:128]
+
+
+def _mailgun_signed(request) -> tuple[str, str]:
+    """The timestamp and token a Mailgun post's signature covers (anymail checked the
+    signature itself)."""
+    if request.content_type == "application/json":
+        try:
+            block = json.loads(request.body)["signature"]
+            return block["timestamp"], block["token"]
+        except (*MALFORMED, UnicodeDecodeError) as error:
+            raise AnymailWebhookValidationFailure("Mailgun post has no signature") from error
+    if "timestamp" not in request.POST or "token" not in request.POST:
+        raise AnymailWebhookValidationFailure("Mailgun post has no signature")
+    return request.POST["timestamp"], request.POST["token"]
 
 
 class PostmarkTracking(PostmarkTrackingWebhookView, BatchIngestMixin):
@@ -84,7 +128,14 @@ class PostmarkTracking(PostmarkTrackingWebhookView, BatchIngestMixin):
 
 
 class AmazonSESTracking(AmazonSESTrackingWebhookView, BatchIngestMixin):
-    pass
+    """SNS messages are accepted only as SNS signed them, from a topic of ours; a subscription
+    to one of ours is confirmed without AWS credentials (messaging/tracking/sns.py)."""
+
+    def validate_request(self, request):
+        sns_message_verify(self._parse_sns_message(request))
+
+    def auto_confirm_sns_subscription(self, sns_message):
+        sns_subscription_confirm(sns_message)
 
 
 class SendGridTracking(SendGridTrackingWebhookView, BatchIngestMixin):

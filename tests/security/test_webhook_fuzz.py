@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from messaging.models import EmailEvent, ReceivedBatch
 from messaging.tracking.drain import inbox_drain
 from suppression.models import RemovalRequest
+from tests.signing import sns_certificates
 from tests.tracking.helpers import basic_auth, load
 
 WEBHOOKS = {
@@ -142,7 +143,7 @@ def sns_envelope(message) -> dict:
     envelope = load("amazon_ses", "delivery")
     envelope["MessageId"] = str(uuid.uuid4())
     envelope["Message"] = message if isinstance(message, str) else json.dumps(message)
-    return envelope
+    return sns_certificates().sign(envelope)  # as SNS signs it, so the parser is reached
 
 
 def post_past_the_checks(esp: str, events):

@@ -39,15 +39,12 @@ def fault(simulator, **spec) -> None:
     requests.post(f"{simulator.url}/sim/faults", json=spec, timeout=5).raise_for_status()
 
 
-def test_it_sends_with_metadata_and_stores_the_esp_id(cast, esp_simulator):
+def test_it_sends_with_only_the_email_id_as_metadata_and_stores_the_esp_id(cast, esp_simulator):
     email = deliver(send(cast))
     assert email.status == EmailStatus.PROCESSED
     [sent] = esp_simulator.messages(email_id=str(email.id))
     assert email.esp_message_id == sent["message_id"]
-    assert sent["user_variables"] == {
-        "email_id": str(email.id),
-        "clinic_id": str(cast.alice_clinic.pk),
-    }
+    assert sent["user_variables"] == {"email_id": str(email.id)}  # nothing about the clinic
     assert sent["tags"] == ["direct_message"]
     assert sent["recipient"] == "bob@example.test"
     assert sent["from"] == "Alice Physio <mail@clinicmail.test>"

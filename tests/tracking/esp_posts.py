@@ -1,9 +1,13 @@
 """Webhook posts of every ESP for any email: the documented fixtures (tests/fixtures/esp) with the
 fixture email's ids and address replaced by another email's, posted as each ESP posts them."""
 
+import hashlib
+import hmac
 import json
+import time
 import uuid
 
+from tests.signing import sns_certificates
 from tests.tracking.helpers import FIXTURE_EMAIL_ID, MESSAGE_IDS, basic_auth, load
 
 ESPS = ("mailgun", "postmark", "amazon_ses", "sendgrid")
@@ -45,10 +49,20 @@ def esp_body(esp: str, name: str, *, email_id, message_id: str, recipient: str):
         body["Message"] = json.dumps(_replaced(json.loads(body["Message"]), replacements))
         # One SNS notification per event: its id is the event's id.
         body["MessageId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{email_id}/{name}"))
+        body = sns_certificates().sign(body)  # as SNS signs it, from the tests' topic
     if esp == "sendgrid":
         for event in body:
             event["sg_event_id"] = f"{event['sg_event_id']}-{uuid.UUID(str(email_id)).hex[:8]}"
+    if esp == "mailgun":  # signed now, with a token of its own, as Mailgun signs each post
+        body["signature"] = mailgun_signature(f"{email_id}/{name}")
     return body
+
+
+def mailgun_signature(seed: str, key: str = MAILGUN_FIXTURE_KEY) -> dict:
+    timestamp = str(int(time.time()))
+    token = hashlib.sha256(f"{seed}/{time.time_ns()}".encode()).hexdigest()[:50]
+    signed = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256)
+    return {"timestamp": timestamp, "token": token, "signature": signed.hexdigest()}
 
 
 def post_body(http, esp: str, body):

@@ -1,15 +1,15 @@
 import base64
-import hashlib
-import hmac
 import json
 import time
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django_scopes import scopes_disabled
 
 from messaging.models import EmailKind, OutboundEmail
 from messaging.tracking.drain import inbox_drain
+from tests.signing import mailgun_resigned, mailgun_signature, sns_certificates
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esp"
 FIXTURE_EMAIL_ID = uuid.UUID("5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11")
@@ -83,8 +83,14 @@ def post_json(
 
 
 def post_fixture(client, esp: str, name: str, *, auth: str | None = None):
+    """Posts a documented payload as its ESP would now: a Mailgun post signed afresh with the
+    configured key, an SNS message signed with the tests' certificate from the tests' topic."""
     body = load(esp, name)
     path = f"/anymail/{esp}/tracking/"
+    if esp == "mailgun":
+        body = mailgun_resigned(body, settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"])
+    if esp == "amazon_ses":
+        body = sns_certificates().sign(body)
     if esp != "amazon_ses":
         return post_json(client, path, body, auth=auth)
     return post_json(
@@ -99,12 +105,7 @@ def post_fixture(client, esp: str, name: str, *, auth: str | None = None):
 
 
 def mailgun_signed(event_data: dict, key: str) -> dict:
-    timestamp, token = str(int(time.time())), uuid.uuid4().hex + uuid.uuid4().hex[:18]
-    signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
-        "event-data": event_data,
-    }
+    return {"signature": mailgun_signature(key), "event-data": event_data}
 
 
 def mailgun_event(
@@ -115,7 +116,7 @@ def mailgun_event(
         "id": event_id or uuid.uuid4().hex,
         "timestamp": time.time(),
         "recipient": recipient,
-        "user-variables": {"email_id": str(email_id), "clinic_id": "1"},
+        "user-variables": {"email_id": str(email_id)},
         "message": {"headers": {"message-id": "msg-" + str(email_id)}},
     }
     data.update(extra)

@@ -132,12 +132,24 @@ def test_a_repeated_event_changes_nothing(client, cast, mailgun_fixture_key):
 def test_a_sendgrid_batch_is_applied_at_once(client, cast):
     from tests.tracking.helpers import load
 
-    ids = sorted({event["email_id"] for event in load("sendgrid", "batch_mixed")})
+    from tests.factories import ClientFactory
+
+    # Each email to the recipient its events name: an event for another address changes nothing.
+    recipients = {event["email_id"]: event["email"] for event in load("sendgrid", "batch_mixed")}
+    with scopes_disabled():
+        clients = {
+            address: ClientFactory(clinic=cast.alice_clinic, email=address)
+            for address in set(recipients.values())
+        }
     emails = [
         tracked_email(
-            cast.alice_clinic, cast.bob, esp="sendgrid", email_id=email_id, status="sending"
+            cast.alice_clinic,
+            clients[recipients[email_id]],
+            esp="sendgrid",
+            email_id=email_id,
+            status="sending",
         )
-        for email_id in ids
+        for email_id in sorted(recipients)
     ]
     response = post_fixture(client, "sendgrid", "batch_mixed")
     assert response.status_code == 200
