@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 
 class SimRequest(Request):
-    """A request whose body is read at once (so a keep-alive connection is always drained)."""
+    """A request to the simulator; the server reads every body whole before routing it, so a
+    keep-alive connection is always drained."""
 
     max_form_memory_size = None  # Mailgun html fields may be large
     max_form_parts = 10_000
