@@ -2,6 +2,7 @@
 with no event lost. Real Redis, PostgreSQL, Celery workers and the ESP simulator."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,12 @@ def all_final(emails) -> bool:
         return set(statuses) <= FINAL
 
 
+def fault(simulator, spec) -> None:
+    import requests
+
+    requests.post(f"{simulator.url}/sim/faults", json=spec, timeout=5).raise_for_status()
+
+
 def sweep_until_final(emails, timeout: float = 90) -> None:
     def done() -> bool:
         outbox_sweep_task()
@@ -79,18 +86,45 @@ def assert_exactly_once_and_nothing_lost(emails, simulator) -> None:
     assert stored == len(posted)
 
 
+def rows(emails) -> list[OutboundEmail]:
+    with scopes_disabled():
+        return list(OutboundEmail.objects.filter(pk__in=[e.pk for e in emails]))
+
+
+def handed_over(emails) -> bool:
+    return all(row.status != "sending" for row in rows(emails))
+
+
 def test_redis_stopped_while_emails_are_created(
-    cast, esp_simulator, private_redis, start_worker, fast_retries
+    cast, esp_simulator, private_redis, start_worker, fast_retries, caplog
 ):
-    start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
+    worker = start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
     clients = make_clients(cast, 24)
-    emails = [send_one(cast, client) for client in clients[:8]]
+    before = [send_one(cast, client) for client in clients[:8]]
+    wait_for(lambda: handed_over(before), timeout=60)
     private_redis.stop()
-    emails += [send_one(cast, client) for client in clients[8:16]]  # broker down at commit
+    caplog.clear()
+    during = [send_one(cast, client) for client in clients[8:16]]  # broker down at commit
+    # The fault happened: each commit's hand-over to the broker was refused.
+    refused = [r for r in caplog.records if "left for the outbox sweeper" in r.getMessage()]
+    assert len(refused) == len(during)
     private_redis.start()
-    emails += [send_one(cast, client) for client in clients[16:]]
+    if worker.process.poll() is not None:
+        # kombu can exit on losing Redis while it puts unacknowledged tasks back ("Unrecoverable
+        # error: 'NoneType' object has no attribute 'hostname'"); a supervisor starts another.
+        start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
+    after = [send_one(cast, client) for client in clients[16:]]
+    wait_for(lambda: handed_over(after), timeout=60)  # the worker is back on the broker
+    # ... and no task carries the emails of the outage: untouched, they wait for the sweep.
+    assert {(row.status, row.attempts) for row in rows(during)} == {("sending", 0)}
+    assert all(esp_simulator.messages(email_id=str(e.id)) == [] for e in during)
+
+    emails = before + during + after
     sweep_until_final(emails)
     assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+
+
+IN_FLIGHT = 4.0  # seconds the simulator holds one send request before it accepts it
 
 
 def test_a_worker_killed_mid_batch_then_a_new_worker(
@@ -105,28 +139,65 @@ def test_a_worker_killed_mid_batch_then_a_new_worker(
             return OutboundEmail.objects.exclude(status="sending").count() >= 5
 
     wait_for(some_sent, timeout=30, interval=0.02)
+    # The next send request is held by the ESP: the worker is killed while it waits for it.
+    fault(esp_simulator, {"timeout": IN_FLIGHT, "count": 1})
+    wait_for(lambda: esp_simulator.faults.pending() == [], timeout=30, interval=0.01)
+    killed_at = time.time()
     kill_process_group(worker.process)
+    # Claimed by the dead worker (its attempt counted, its lease running), never recorded.
+    claimed = {
+        str(row.id)
+        for row in rows(emails)
+        if row.status == "sending" and row.attempts >= 1 and row.claimed_until
+    }
+
+    # The fault happened: the ESP accepted the held request after the worker died, so its
+    # answer never arrived, and the email it was for is still `sending` with no message id.
+    in_flight = wait_for(
+        lambda: [
+            m for m in esp_simulator.messages() if m["accepted_at"] >= killed_at + IN_FLIGHT / 2
+        ],
+        timeout=30,
+    )
+    [held] = in_flight
+    held_id = held["user_variables"]["email_id"]
+    assert held_id in claimed
+    [row] = rows([e for e in emails if str(e.id) == held_id])
+    assert (row.status, row.esp_message_id) == ("sending", "")
+    unsent = [r for r in rows(emails) if not esp_simulator.messages(email_id=str(r.id))]
+    assert unsent, "the batch had finished before the kill: nothing was interrupted"
+
     start_worker(CELERY_BROKER_URL=private_redis.url, **fast_retries)
     sweep_until_final(emails)
     assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+    # Its acceptance was heard by webhook; it was not sent again (its answer never came).
+    [row] = rows([e for e in emails if str(e.id) == held_id])
+    assert row.esp_message_id == ""
 
 
 def test_the_esp_failing_and_timing_out_for_a_while(
     cast, esp_simulator, private_redis, start_worker, fast_retries, settings
 ):
-    import requests
-
-    requests.post(
-        f"{esp_simulator.url}/sim/faults",
-        json=[{"status": 500, "count": 6}, {"timeout": 3, "count": 2}],
-        timeout=5,
-    )
+    # Six answers of 500, then two requests held 3 s, longer than the worker waits (1 s): the
+    # ESP accepts those two after the worker has stopped waiting.
+    fault(esp_simulator, [{"status": 500, "count": 6}, {"timeout": 3, "count": 2}])
     start_worker(CELERY_BROKER_URL=private_redis.url, EMAIL_TIMEOUT="1", **fast_retries)
     emails = [send_one(cast, client) for client in make_clients(cast, 12)]
     sweep_until_final(emails)
     assert_exactly_once_and_nothing_lost(emails, esp_simulator)
+
+    assert esp_simulator.faults.pending() == []  # every fault was met
     with scopes_disabled():
         assert max(OutboundEmail.objects.values_list("attempts", flat=True)) > 1
+    # The timeouts happened: two emails reached the ESP whose answer the worker never had, and
+    # they were not sent again after it.
+    never_answered = [
+        row for row in rows(emails) if row.esp_message_id == "" and row.status != "sending"
+    ]
+    assert len(never_answered) == 2
+    for row in never_answered:
+        assert len(esp_simulator.messages(email_id=str(row.id))) == 1
+        assert row.attempts >= 1
 
 
 # The private server `make test` started for this run (scripts/private_postgres.py): this test
