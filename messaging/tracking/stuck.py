@@ -1,5 +1,6 @@
 """Emails stuck on their way: waiting to be sent with no attempt under way, or accepted by an ESP
-that never said more of them. Flagged for support, clinic admins told, once."""
+that never said more of them, not even in its own event log. Flagged for support, clinic admins
+told, once."""
 
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
+from messaging.tracking.eventlogs import HAS_EVENT_LOG
 from notifications.rendering import notification_render
 from notifications.services import notification_create_for_admins
 from suppression.streams import SMTP
@@ -20,12 +22,18 @@ STUCK_PER_RUN = 1000
 
 
 def emails_awaiting_events(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:
-    """Handed to an ESP that reports delivery, and not heard of since (call unscoped)."""
-    return OutboundEmail.objects.filter(
-        status=EmailStatus.PROCESSED,
-        flagged_stuck_at__isnull=True,
-        sent_at__lt=now - older_than,
-    ).exclude(esp=SMTP)
+    """Handed to an ESP that reports delivery, and not heard of since: where the ESP keeps an
+    event log, not until it was read at least once and settled nothing, so that support is not
+    told of what the log settles (messaging/tracking/reconcile.py) (call unscoped)."""
+    return (
+        OutboundEmail.objects.filter(
+            status=EmailStatus.PROCESSED,
+            flagged_stuck_at__isnull=True,
+            sent_at__lt=now - older_than,
+        )
+        .exclude(esp=SMTP)
+        .filter(Q(reconciled_at__isnull=False) | ~Q(esp__in=HAS_EVENT_LOG))
+    )
 
 
 def emails_waiting_to_be_sent(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEmail]:

@@ -14,9 +14,11 @@ from tests.tracking.helpers import emails_aged, load, post_fixture, post_json, t
 
 
 def sent_minutes_ago(email, minutes: int) -> None:
+    """Sent that long ago, and looked up since in the ESP's own event log, which settled nothing
+    (the stuck flag waits for that: messaging/tracking/reconcile.py)."""
     with scopes_disabled():
         OutboundEmail.objects.filter(pk=email.pk).update(
-            sent_at=timezone.now() - timedelta(minutes=minutes)
+            sent_at=timezone.now() - timedelta(minutes=minutes), reconciled_at=timezone.now()
         )
 
 
