@@ -7,14 +7,35 @@ from clinic.models import Appointment, Client, Clinic, Invoice, Membership, Smar
 
 PASSWORD = "a-strong-test-password"
 
+# The world the clinics are in: three time zones whose clocks change on different days (New York
+# in March and November, London in March and October, Sydney in April and October), and names
+# as people write them, with typographic quotes, dashes and letters beyond ASCII.
+TIME_ZONES = ("America/New_York", "Europe/London", "Australia/Sydney")
+CLINIC_NAMES = (
+    "O’Brien & Ní Bhriain Physiotherapy",
+    "Zoë’s Sports-Massage – Ångström House",
+    "Клиника «Здоровая спина»",
+    "Φυσικοθεραπεία «Κίνηση»",
+    "Łódź Osteo — Gabinet Żółć",
+)
+# (name, address): quotes and dashes in local parts, a local part beyond ASCII (SMTPUTF8) and
+# internationalised domain names under the IANA's test names.
+PEOPLE = (
+    ("Aoife O’Brien", "aoife.o'brien+{n}@example.test"),
+    ("Zoë Ångström-Nuñez", "zoë.ångström-nuñez.{n}@example.test"),
+    ("Дмитрий Иванов", "dmitry.ivanov.{n}@пример.испытание"),
+    ("Σοφία Παπαδοπούλου", "sofia.papadopoulou.{n}@παράδειγμα.δοκιμή"),
+    ("Łukasz Żółć", "lukasz.zolc-{n}@example.test"),
+)
+
 
 class ClinicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Clinic
 
-    name = factory.Sequence(lambda n: f"Clinic {n}")
+    name = factory.Sequence(lambda n: f"{CLINIC_NAMES[n % len(CLINIC_NAMES)]} {n}")
     slug = factory.Sequence(lambda n: f"clinic-{n}")
-    time_zone = "Europe/London"
+    time_zone = factory.Iterator(TIME_ZONES)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -22,8 +43,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = User
         skip_postgeneration_save = True
 
-    email = factory.Sequence(lambda n: f"user{n}@staff.test")
-    first_name = "Staff"
+    email = factory.Sequence(lambda n: f"staff.{n}@clinic.test")
+    first_name = factory.Sequence(lambda n: PEOPLE[n % len(PEOPLE)][0].split()[0])
+    last_name = factory.Sequence(lambda n: PEOPLE[n % len(PEOPLE)][0].split()[-1])
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
@@ -46,8 +68,8 @@ class ClientFactory(factory.django.DjangoModelFactory):
         model = Client
 
     clinic = factory.SubFactory(ClinicFactory)
-    name = factory.Sequence(lambda n: f"Client {n}")
-    email = factory.Sequence(lambda n: f"client{n}@example.test")
+    name = factory.Sequence(lambda n: PEOPLE[n % len(PEOPLE)][0])
+    email = factory.Sequence(lambda n: PEOPLE[n % len(PEOPLE)][1].format(n=n))
 
 
 class AppointmentFactory(factory.django.DjangoModelFactory):

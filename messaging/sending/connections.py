@@ -1,7 +1,8 @@
 """The connections an email is sent through: the platform's ESP, or a clinic's own SMTP server."""
 
 import smtplib
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.utils import parseaddr
 from functools import cache
 
 from anymail.message import AnymailMessage
@@ -33,10 +34,14 @@ def smtp_connection(clinic: Clinic):
 
 
 def from_address(clinic: Clinic) -> str:
-    """The From of the clinic's emails: its own SMTP address, else the platform's."""
+    """The From of the clinic's emails: its own SMTP address, else the platform's. The name is
+    quoted as needed but not encoded, so each ESP's backend encodes it as that ESP wants (an
+    RFC 2047 word in a JSON field is shown to the client as it is)."""
     _, platform_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     address = clinic.smtp_from_email if clinic.uses_own_smtp else platform_address
-    return formataddr((clinic.from_name or clinic.name, address or platform_address))
+    return str(
+        Address(display_name=clinic.from_name or clinic.name, addr_spec=address or platform_address)
+    )
 
 
 def smtp_test_send(*, clinic: Clinic, to: str) -> str:

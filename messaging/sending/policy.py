@@ -38,6 +38,8 @@ class SendFailure:
 
 def _esp_words(error: AnymailAPIError) -> str:
     response = getattr(error, "response", None)
+    if isinstance(response, dict):  # Amazon SES: botocore's parsed error, not an HTTP response
+        return str(response.get("Error", {}).get("Message") or error)
     if response is not None:
         try:
             body = response.json()
@@ -50,6 +52,13 @@ def _esp_words(error: AnymailAPIError) -> str:
         if response.text:
             return response.text[:500]
     return str(error.args[0]) if error.args else type(error).__name__
+
+
+def _esp_status(error: AnymailAPIError) -> int | None:
+    response = getattr(error, "response", None)
+    if error.status_code is None and isinstance(response, dict):  # Amazon SES, as above
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error.status_code
 
 
 def classify_send_failure(error: Exception) -> SendFailure:
@@ -73,7 +82,7 @@ def classify_send_failure(error: Exception) -> SendFailure:
             )
         if isinstance(error, requests.ConnectionError):
             return SendFailure("transient", "The email provider could not be reached.")
-        status = error.status_code
+        status = _esp_status(error)
         if status is None or status == 429 or status >= 500:
             return SendFailure(
                 "transient", f"The email provider answered {status}: {_esp_words(error)}"

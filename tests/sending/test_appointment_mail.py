@@ -8,7 +8,7 @@ from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.selectors import appointments_due_for_reminder
 from messaging.sending.tasks import reminders_send_task
 from messaging.sending.triggers import appointment_book, appointment_cancel, reminder_prepare
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, ClinicFactory
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -81,3 +81,39 @@ def test_a_second_reminder_for_one_appointment_is_refused_by_the_database(cast):
         assert reminder_prepare(appointment=appointment) is not None
         assert reminder_prepare(appointment=appointment) is None
     assert kinds_sent_to(cast.bob) == [EmailKind.APPOINTMENT_REMINDER]
+
+
+# 10:00 local on the Sunday of each change, and its reminder 24 wall-clock hours before (UTC),
+# worked out by hand (tests/sending/test_send_policy.py).
+EACH_CHANGE = [
+    (
+        "America/New_York",
+        datetime(2026, 3, 8, 14, tzinfo=UTC),
+        datetime(2026, 3, 7, 15, tzinfo=UTC),
+    ),
+    (
+        "America/New_York",
+        datetime(2026, 11, 1, 15, tzinfo=UTC),
+        datetime(2026, 10, 31, 14, tzinfo=UTC),
+    ),
+    ("Australia/Sydney", datetime(2026, 4, 5, 0, tzinfo=UTC), datetime(2026, 4, 3, 23, tzinfo=UTC)),
+    (
+        "Australia/Sydney",
+        datetime(2026, 10, 3, 23, tzinfo=UTC),
+        datetime(2026, 10, 3, 0, tzinfo=UTC),
+    ),
+    ("Europe/London", datetime(2026, 3, 29, 9, tzinfo=UTC), datetime(2026, 3, 28, 10, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "due"),
+    EACH_CHANGE,
+    ids=[f"{zone}-{start:%b}" for zone, start, _ in EACH_CHANGE],
+)
+def test_each_clinics_reminder_is_due_on_its_own_wall_clock(cast, zone, start, due):
+    with scopes_disabled():
+        clinic = ClinicFactory(time_zone=zone)
+        appointment = AppointmentFactory(client__clinic=clinic, clinic=clinic, start=start)
+        assert appointments_due_for_reminder(now=due - timedelta(minutes=1)) == []
+        assert appointments_due_for_reminder(now=due) == [appointment]

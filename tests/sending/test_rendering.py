@@ -1,7 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from django_scopes import scopes_disabled
+
 from messaging.sending.rendering import render_email
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, ClientFactory, ClinicFactory
 
 
 def test_it_shows_appointment_times_in_the_clinics_local_time(in_alice_clinic):
@@ -46,3 +49,37 @@ def test_html_is_escaped_but_text_is_not(in_alice_clinic):
     assert "Bring <script>x</script> & your notes" in rendered.text
     assert "&lt;script&gt;" in rendered.html
     assert "<script>" not in rendered.html
+
+
+# Appointments at 10:00 local time on the Sunday a zone's clock changes, as UTC (worked out by
+# hand: tests/sending/test_send_policy.py), and what each clinic's client reads.
+LOCAL_TEN_OCLOCK = [
+    ("America/New_York", datetime(2026, 3, 8, 14, tzinfo=UTC), "Sunday 8 March"),
+    ("America/New_York", datetime(2026, 11, 1, 15, tzinfo=UTC), "Sunday 1 November"),
+    ("Australia/Sydney", datetime(2026, 4, 5, 0, tzinfo=UTC), "Sunday 5 April"),
+    ("Australia/Sydney", datetime(2026, 10, 3, 23, tzinfo=UTC), "Sunday 4 October"),
+    ("Europe/London", datetime(2026, 3, 29, 9, tzinfo=UTC), "Sunday 29 March"),
+]
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "day"),
+    LOCAL_TEN_OCLOCK,
+    ids=[f"{zone}-{start:%b}" for zone, start, _ in LOCAL_TEN_OCLOCK],
+)
+def test_each_clinic_shows_times_on_its_own_wall_clock(cast, zone, start, day):
+    with scopes_disabled():
+        clinic = ClinicFactory(name="Zoë’s Sports-Massage – Ångström", time_zone=zone)
+        client = ClientFactory(clinic=clinic, name="Дмитрий Иванов")
+        appointment = AppointmentFactory(client=client, start=start, end=start + timedelta(hours=1))
+    rendered = render_email(
+        "appointment_confirmation",
+        clinic=clinic,
+        context={"client": client, "appointment": appointment},
+    )
+    assert (
+        rendered.subject == f"Your appointment at Zoë’s Sports-Massage – Ångström on {day} at 10:00"
+    )
+    assert f"{day} 2026 at 10:00 ({zone})" in rendered.text
+    assert rendered.text.startswith("Hello Дмитрий Иванов,")
+    assert "Zoë’s Sports-Massage – Ångström" in rendered.html

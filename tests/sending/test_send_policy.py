@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from anymail.exceptions import (
+    AnymailAPIError,
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
     AnymailRequestsAPIError,
@@ -13,7 +14,12 @@ from anymail.exceptions import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messaging.sending.policy import classify_send_failure, reminder_due_at, retry_delay
+from messaging.sending.policy import (
+    SendFailure,
+    classify_send_failure,
+    reminder_due_at,
+    retry_delay,
+)
 
 
 def esp_error(status: int, body: bytes = b'{"message": "to parameter is not a valid address"}'):
@@ -82,9 +88,11 @@ def test_smtp_failures_are_classified_by_their_code(error, kind):
     assert classify_send_failure(error).kind == kind
 
 
-def test_an_unknown_error_is_not_swallowed():
-    with pytest.raises(ZeroDivisionError):
-        classify_send_failure(ZeroDivisionError())
+def test_an_unknown_error_is_a_fault_of_ours_named_in_words():
+    failure = classify_send_failure(ZeroDivisionError("division by zero"))
+    assert failure.kind == "fault"
+    assert "problem on our side (ZeroDivisionError: division by zero)" in failure.words
+    assert "not because of the client's address" in failure.words
 
 
 @given(st.integers(min_value=1, max_value=40))
@@ -237,3 +245,210 @@ def test_a_reminder_is_due_at_the_wall_clock_lead_anywhere(start, zone, hours):
     due = reminder_due_at(start, time_zone=zone, lead=lead)
     answers = wall_clock_answers(start, zone, lead)
     assert due in answers or not answers
+
+
+# The words each failure is told in: the practitioner reads them as the email's reason.
+
+
+class Highest:
+    @staticmethod
+    def uniform(low, high):
+        return high
+
+
+def test_retry_delays_reach_their_ceiling_and_the_cap():
+    assert [retry_delay(n, rng=Highest) for n in range(1, 8)] == [10, 20, 40, 80, 160, 320, 640]
+    assert retry_delay(7, rng=Highest) == 640
+    assert retry_delay(8, rng=Highest) == 900  # capped at 15 minutes
+    assert retry_delay(8) >= 450
+    assert retry_delay(0, rng=Highest) == retry_delay(1, rng=Highest) == 10
+    assert retry_delay(3, base=1, cap=3, rng=Highest) == 3
+
+
+def esp_answer(status: int, body: bytes) -> AnymailRequestsAPIError:
+    return esp_error(status, body)
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"message": "Mailgun words"}', "Mailgun words"),
+        (b'{"Message": "Postmark words", "ErrorCode": 300}', "Postmark words"),
+        (b'{"error": "plain words"}', "plain words"),
+        (b'{"errors": [{"message": "SendGrid words"}]}', "[{'message': 'SendGrid words'}]"),
+        (b'{"message": "first", "Message": "second"}', "first"),
+        (b'{"message": "", "Message": "second"}', "second"),
+        (b'{"Message": "second", "error": "third"}', "second"),
+        (b'{"error": "third", "errors": "fourth"}', "third"),
+        (b'{"unknown": "x"}', '{"unknown": "x"}'),
+        (b'["a", "list"]', '["a", "list"]'),
+        (b"Service Unavailable", "Service Unavailable"),
+        (b"x" * 600, "x" * 500),
+    ],
+)
+def test_the_esps_own_words_are_kept(body, words):
+    assert classify_send_failure(esp_answer(400, body)).words == words
+    assert classify_send_failure(esp_answer(503, body)).words == (
+        f"The email provider answered 503: {words}"
+    )
+
+
+def test_with_no_answer_the_errors_own_words_are_kept():
+    assert classify_send_failure(AnymailRequestsAPIError("Error posting")).words == (
+        "The email provider answered None: Error posting"
+    )
+    assert classify_send_failure(AnymailRequestsAPIError()).words == (
+        "The email provider answered None: AnymailRequestsAPIError"
+    )
+    assert classify_send_failure(esp_answer(400, b"")).words == "failed"
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (399, "permanent"),
+        (428, "permanent"),
+        (429, "transient"),
+        (430, "permanent"),
+        (499, "permanent"),
+        (500, "transient"),
+        (599, "transient"),
+    ],
+)
+def test_the_status_code_decides_at_its_edges(status, kind):
+    failure = classify_send_failure(esp_answer(status, b'{"message": "m"}'))
+    assert failure.kind == kind
+    assert (failure.unknown_outcome, failure.before_sending) == (False, False)
+
+
+def anymail_error(*requests_errors):
+    return type("AnymailRequestsAPIError", (AnymailRequestsAPIError, *requests_errors), {})(
+        "Error posting"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (
+            AnymailRecipientsRefused(),
+            SendFailure(
+                "rejected",
+                "The email provider refuses this address (it is on the provider's "
+                "suppression list).",
+            ),
+        ),
+        (
+            AnymailInvalidAddress("Invalid email address 'bob..smith@example.test'"),
+            SendFailure(
+                "permanent",
+                "The client's email address is not valid, so this email could not be sent. "
+                "Correct the address in the client's details.",
+                before_sending=True,
+            ),
+        ),
+        (
+            anymail_error(requests.ConnectTimeout),
+            SendFailure("transient", "The email provider could not be reached."),
+        ),
+        (
+            anymail_error(requests.ReadTimeout),
+            SendFailure(
+                "transient",
+                "The email provider did not answer in time; it may have accepted the email.",
+                unknown_outcome=True,
+            ),
+        ),
+        (
+            anymail_error(requests.ConnectionError),
+            SendFailure("transient", "The email provider could not be reached."),
+        ),
+    ],
+)
+def test_each_failure_is_told_in_its_words(error, failure):
+    assert classify_send_failure(error) == failure
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (400, "transient"),
+        (451, "transient"),
+        (499, "transient"),
+        (500, "permanent"),
+        (550, "permanent"),
+        (554, "permanent"),
+    ],
+)
+def test_an_smtp_refusal_of_the_recipient_is_classified_by_its_code(code, kind):
+    error = smtplib.SMTPRecipientsRefused({"a@b.test": (code, b"5.1.1 no such user \xff")})
+    assert classify_send_failure(error) == SendFailure(kind, f"{code} 5.1.1 no such user \ufffd")
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (400, "transient"),
+        (421, "transient"),
+        (499, "transient"),
+        (500, "permanent"),
+        (552, "permanent"),
+    ],
+)
+def test_an_smtp_server_answer_is_classified_by_its_code(code, kind):
+    error = smtplib.SMTPDataError(code, b"message refused \xff")
+    assert classify_send_failure(error) == SendFailure(kind, f"{code} message refused \ufffd")
+
+
+def test_smtp_words_for_credentials_and_unreachable_servers():
+    assert classify_send_failure(smtplib.SMTPAuthenticationError(535, b"bad")) == SendFailure(
+        "permanent", "The clinic's SMTP server refused its username or password."
+    )
+    assert classify_send_failure(ConnectionRefusedError(111, "Connection refused")) == (
+        SendFailure(
+            "transient",
+            "The clinic's SMTP server could not be reached: [Errno 111] Connection refused",
+        )
+    )
+    assert classify_send_failure(smtplib.SMTPServerDisconnected("gone")) == SendFailure(
+        "transient", "The clinic's SMTP server could not be reached: gone"
+    )
+
+
+def ses_error(status: int, code: str, message: str | None):
+    """What anymail's Amazon SES backend raises: botocore's parsed error as the response."""
+    error = {"Code": code} | ({"Message": message} if message else {})
+    return AnymailAPIError(
+        f"An error occurred ({code}) when calling the SendEmail operation",
+        response={"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (
+            ses_error(400, "MessageRejected", "Email address is not verified."),
+            SendFailure("permanent", "Email address is not verified."),
+        ),
+        (
+            ses_error(429, "TooManyRequestsException", "Maximum sending rate exceeded."),
+            SendFailure(
+                "transient", "The email provider answered 429: Maximum sending rate exceeded."
+            ),
+        ),
+        (
+            ses_error(503, "ServiceUnavailable", "Service is unavailable."),
+            SendFailure("transient", "The email provider answered 503: Service is unavailable."),
+        ),
+        (
+            ses_error(400, "BadRequestException", None),
+            SendFailure(
+                "permanent",
+                "An error occurred (BadRequestException) when calling the SendEmail operation",
+            ),
+        ),
+    ],
+)
+def test_amazon_ses_errors_are_classified_by_their_status_with_their_words(error, failure):
+    assert classify_send_failure(error) == failure
