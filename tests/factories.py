@@ -3,7 +3,18 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from clinic.models import Appointment, Client, Clinic, Invoice, Membership, SmartForm, User
+from clinic.models import (
+    Appointment,
+    Client,
+    Clinic,
+    Invoice,
+    Membership,
+    SmartForm,
+    SmartFormRequest,
+    User,
+)
+from messaging.models import EmailEvent, EmailKind, OutboundEmail
+from notifications.models import Notification
 
 PASSWORD = "a-strong-test-password"
 
@@ -105,3 +116,47 @@ class SmartFormFactory(factory.django.DjangoModelFactory):
         {"name": "reason", "label": "Reason for visit", "type": "text", "required": True},
         {"name": "consent", "label": "I consent", "type": "checkbox", "required": True},
     ]
+
+
+class SmartFormRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SmartFormRequest
+
+    client = factory.SubFactory(ClientFactory)
+    clinic = factory.SelfAttribute("client.clinic")
+    form = factory.SubFactory(SmartFormFactory, clinic=factory.SelfAttribute("..clinic"))
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboundEmail
+
+    client = factory.SubFactory(ClientFactory)
+    clinic = factory.SelfAttribute("client.clinic")
+    kind = EmailKind.DIRECT_MESSAGE
+    to_email = factory.SelfAttribute("client.email")
+    subject = "Your exercises"
+    body_text = "Three sets of ten, twice a day."
+    esp = "mailgun"
+
+
+class EmailEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailEvent
+
+    email = factory.SubFactory(OutboundEmailFactory)
+    clinic = factory.SelfAttribute("email.clinic")
+    esp = factory.SelfAttribute("email.esp")
+    event_type = "delivered"
+    status = "delivered"
+    recipient = factory.SelfAttribute("email.to_email")
+    dedup_key = factory.Sequence(lambda n: f"event-{n}")
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    clinic = factory.SubFactory(ClinicFactory)
+    recipient = factory.SubFactory(UserFactory)
+    text = "Direct message to a client failed."
