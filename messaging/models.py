@@ -73,6 +73,12 @@ class OutboundEmail(models.Model):
         db_persist=True,
     )
     reason = models.TextField(blank=True, help_text="Why it failed, in words.")
+    failure_cause = models.CharField(
+        max_length=20,
+        blank=True,
+        db_default="",
+        help_text="temporary: the ESP stopped trying; sender: a problem of ours, not the address",
+    )
     refusal = models.CharField(
         max_length=20,
         choices=Refusal.choices,
@@ -183,6 +189,13 @@ class EmailEvent(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     email_id_hint = models.UUIDField(null=True, blank=True, help_text="email_id from metadata")
     dedup_key = models.CharField(max_length=128)
+    cause = models.CharField(
+        max_length=20,
+        blank=True,
+        db_default="",
+        help_text="temporary or sender: a failure not of the address",
+    )
+    opt_out = models.BooleanField(db_default=False, help_text="The recipient unsubscribed")
     raw = models.JSONField(default=dict)
 
     objects = ScopedManager(clinic="clinic")

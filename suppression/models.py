@@ -9,6 +9,7 @@ class SuppressionReason(models.TextChoices):
     SPAM_COMPLAINT = "spam_complaint", "Spam complaint"
     INVALID_ADDRESS = "invalid_address", "Invalid address"
     ESP_REJECTED = "esp_rejected", "Refused by the email provider"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the email provider"
     MANUAL = "manual", "Blocked by support"
 
 
@@ -28,6 +29,11 @@ REASON_WORDS: dict[str, str] = {
     SuppressionReason.ESP_REJECTED: (
         "Our email provider refuses this address because earlier emails to it failed. "
         "Check the address with the client; support can reactivate it once it is right."
+    ),
+    SuppressionReason.UNSUBSCRIBED: (
+        "The client unsubscribed through a link in one of our emails, and our email provider "
+        "refuses to send to this address since. Only the client can undo it: ask them to "
+        "confirm with support, from this address, that they want the clinic's emails again."
     ),
     SuppressionReason.MANUAL: "Support has blocked email to this address.",
 }

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from messaging.log.forms import send_forms_for
 from messaging.log.selectors import client_email_log
 from messaging.status import EmailStatus
+from messaging.tracking.mapping import SENDER, TEMPORARY
 from messaging.tracking.stuck import STUCK_AFTER
 
 PAGE_SIZE = 20
@@ -57,6 +58,21 @@ STATUS_HELP: dict[str, tuple[str, str]] = {
     ),
 }
 
+# A failure that was not the address's fault is explained as what it was.
+CAUSE_HELP: dict[str, str] = {
+    TEMPORARY: (
+        "The client's email provider could not take it for a while (a full mailbox, a busy "
+        "server or a temporary block), and the email service has stopped trying. Nothing is "
+        "wrong with the address: send it again later, or ask the client to free space in their "
+        "mailbox. The provider's words are below."
+    ),
+    SENDER: (
+        "It was not delivered because of a problem on our side (the email service's block on "
+        "our sending, or our own request), not because of the client's address. Support has "
+        "been alerted; send it again later."
+    ),
+}
+
 FINAL_STATUSES = {
     EmailStatus.DELIVERED,
     EmailStatus.OPENED,
@@ -71,7 +87,9 @@ def status_tone(status: str) -> str:
     return STATUS_HELP[status][0]
 
 
-def status_help(status: str) -> str:
+def status_help(status: str, cause: str = "") -> str:
+    if status == EmailStatus.FAILED and cause in CAUSE_HELP:
+        return CAUSE_HELP[cause]
     return STATUS_HELP[status][1]
 
 

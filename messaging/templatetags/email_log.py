@@ -13,5 +13,6 @@ def tone(status: str) -> str:
 
 
 @register.filter
-def explained(status: str) -> str:
-    return status_help(status)
+def explained(email) -> str:
+    """What the email's status means and what to do, by why it failed where that matters."""
+    return status_help(email.status, email.failure_cause)

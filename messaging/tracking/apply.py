@@ -2,6 +2,7 @@
 events, a permanent failure's consequences applied once; and events that arrived before their
 email could be found, matched again for a while."""
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -14,8 +15,14 @@ from django_scopes import scopes_disabled
 from messaging.event_words import event_words_sql
 from messaging.models import EmailEvent, OutboundEmail
 from messaging.status import STATUS_RANK, EmailStatus
-from messaging.tracking.consequences import email_suppress_consequences
+from messaging.tracking.consequences import (
+    email_suppress_consequences,
+    email_unsubscribe_consequences,
+)
+from messaging.tracking.mapping import SENDER
 from messaging.tracking.store import StoredEvent
+
+logger = logging.getLogger(__name__)
 
 # Statuses whose ESP words explain the email's state: shown as its reason in the log.
 EXPLAINED = (EmailStatus.DEFERRED, EmailStatus.FAILED, EmailStatus.SPAM_REPORT)
@@ -26,9 +33,9 @@ REMATCH_WINDOW = timedelta(minutes=15)
 
 def events_apply(events: list[StoredEvent] | list[EmailEvent]) -> None:
     """Applies newly stored, matched events to their emails: status, then consequences."""
-    matched = [event for event in events if event.email_id and event.status]
+    matched = [event for event in events if event.email_id and (event.status or event.opt_out)]
     _lock_in_order({event.email_id for event in matched})
-    _raise_statuses(matched)
+    _raise_statuses([event for event in matched if event.status])
     for event in sorted(matched, key=lambda event: event.email_id):
         if event.suppress:
             email_suppress_consequences(
@@ -37,6 +44,11 @@ def events_apply(events: list[StoredEvent] | list[EmailEvent]) -> None:
                 diagnostic=event.words,
                 source_event_id=event.id,
             )
+        elif event.opt_out:
+            email_unsubscribe_consequences(email_id=event.email_id)
+        if event.cause == SENDER:
+            # A platform problem, not the patient's: for support, who filter the emails by it.
+            logger.error("Email %s failed for a cause of ours: %s", event.email_id, event.words)
 
 
 def _lock_in_order(email_ids: set[uuid.UUID]) -> None:
@@ -73,15 +85,16 @@ def _raise_statuses(events) -> None:
 def _raise_to(status: str, events: list) -> None:
     """One conditional UPDATE: an email only ever moves up the ranks."""
     rank = STATUS_RANK[status]
-    reason = ""
+    reason, cause = "", ""
     if status in EXPLAINED:
         latest = EmailEvent.objects.filter(email=OuterRef("pk"), status=status).order_by(
             "-occurred_at", "-id"
         )
         reason = Subquery(latest.values(words=event_words_sql())[:1])
+        cause = Subquery(latest.values("cause")[:1])
     OutboundEmail.objects.filter(
         pk__in=_any_of(event.email_id for event in events), status_rank__lt=rank
-    ).update(status=status, reason=reason, status_changed_at=timezone.now())
+    ).update(status=status, reason=reason, failure_cause=cause, status_changed_at=timezone.now())
 
 
 def events_rematch(*, received_after) -> int:

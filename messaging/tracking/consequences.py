@@ -57,6 +57,21 @@ def email_suppress_consequences(
     return True
 
 
+UNSUBSCRIBED_WORDS = (
+    "The client unsubscribed through a link in one of our emails: no more appointment emails "
+    "go to them. Invoices, forms and messages can still be sent, though the email provider "
+    "may refuse them."
+)
+
+
+def email_unsubscribe_consequences(*, email_id) -> bool:
+    """The recipient unsubscribed: opted out of appointment emails, the address not suppressed
+    (the clinic may still send an invoice or a message). False if already opted out."""
+    email = OutboundEmail.objects.select_related("client").get(pk=email_id)
+    with scope(clinic=email.clinic_id):
+        return client_opt_out(client=email.client, reason=UNSUBSCRIBED_WORDS)
+
+
 def email_owner(email: OutboundEmail):
     """Who hears about this email: its sender for manual mail, else the appointment's
     practitioner."""

@@ -31,6 +31,8 @@ class EventRow:
     email_id_hint: uuid.UUID | None
     dedup_key: str
     raw: Any
+    cause: str = ""  # mapping.TEMPORARY or mapping.SENDER: why it failed, when not the address
+    opt_out: bool = False  # the recipient unsubscribed
 
 
 def rows_dump(rows: list[EventRow]) -> str:
@@ -69,10 +71,23 @@ def _esp_event_id(esp: str, raw: Any) -> str | None:
     return None
 
 
+def _occurrence(event) -> str | None:
+    """An event with no id, named by what both its webhook and the ESP's event log give of it:
+    its message, type and time to the second (Postmark's deliveries, opens and clicks; the
+    events of SendGrid's activity API)."""
+    if not event.message_id or event.timestamp is None:
+        return None
+    moment = int(event.timestamp.timestamp())
+    named = f"{event.message_id}\n{event.event_type}\n{moment}"
+    return "at:" + hashlib.sha256(named.encode()).hexdigest()[:32]
+
+
 def dedup_key(esp: str, event) -> str:
-    """The ESP's own event id where it has one, else anymail's, else a hash of the raw event;
-    with the recipient, since one ESP notification may cover several recipients."""
-    base = _esp_event_id(esp, event.esp_event) or event.event_id
+    """The ESP's own event id where it has one, else anymail's, else its message, type and
+    time, else a hash of the raw event; with the recipient, since one ESP notification may cover
+    several recipients. An event read from the ESP's event log (messaging/tracking/eventlogs)
+    gets the key its webhook gets, so whichever comes second is skipped."""
+    base = _esp_event_id(esp, event.esp_event) or event.event_id or _occurrence(event)
     if not base:
         canonical = json.dumps(event.esp_event, sort_keys=True, default=str)
         base = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -118,4 +133,6 @@ def event_row(esp_name: str, event) -> EventRow:
         email_id_hint=_email_id(event.metadata),
         dedup_key=dedup_key(esp, event),
         raw=_jsonable(event.esp_event),
+        cause=verdict.cause,
+        opt_out=verdict.opt_out,
     )

@@ -23,6 +23,8 @@ class StoredEvent:
     mta_response: str
     description: str
     reject_reason: str
+    cause: str
+    opt_out: bool
 
     words = property(event_words)
 
@@ -48,12 +50,19 @@ STORED_COLUMNS = [
     "email_id_hint",
     "dedup_key",
     "raw",
+    "cause",
+    "opt_out",
 ]
 # What applying needs of each new event (StoredEvent's fields).
 APPLIED_FIELDS = [field.name for field in fields(StoredEvent)]
 
 # The received batches' JSON as PostgreSQL reads it: one record per EventRow.
-_ROW_TYPES = {"occurred_at": "timestamptz", "email_id_hint": "uuid", "raw": "jsonb"}
+_ROW_TYPES = {
+    "occurred_at": "timestamptz",
+    "email_id_hint": "uuid",
+    "raw": "jsonb",
+    "opt_out": "boolean",
+}
 _RECORD = ", ".join(f"{row.name} {_ROW_TYPES.get(row.name, 'text')}" for row in fields(EventRow))
 _FIELDS = ", ".join(row.name for row in fields(EventRow))
 # What each stored column is made of, where it is not the event's own field of that name.
@@ -63,6 +72,9 @@ _MADE_OF = {
     "received_at": "%(now)s",
     "matched_at": "CASE WHEN email.id IS NULL THEN NULL ELSE %(now)s END",
     "raw": "COALESCE(incoming.raw, 'null')",
+    # Batches kept by an earlier version have neither.
+    "cause": "COALESCE(incoming.cause, '')",
+    "opt_out": "COALESCE(incoming.opt_out, false)",
 }
 # Provenance: an event changes an email only if it came from the ESP the email went through and
 # names the email's recipient (recipients are kept lower-cased). Anything else stays unmatched,

@@ -19,49 +19,51 @@ HARD, SPAM, REJECTED = "hard_bounce", "spam_complaint", "esp_rejected"
 # Each case's email starts in `sending`, below every status an event can give, so the status it
 # ends in is the event's doing. None: the event is kept but changes no status.
 
+# (ESP, fixture, status or None, suppression reason, whether the client is opted out without
+# a suppression, why it failed when not the address: "temporary" or "sender")
 CASES = [
-    ("mailgun", "accepted", "processed", None),
-    ("mailgun", "delivered", "delivered", None),
-    ("mailgun", "failed_permanent_bounce", "failed", HARD),
-    ("mailgun", "failed_temporary", "deferred", None),
-    ("mailgun", "failed_suppress_bounce", "failed", REJECTED),
-    ("mailgun", "failed_suppress_complaint", "failed", REJECTED),
-    ("mailgun", "opened", "opened", None),
-    ("mailgun", "clicked", "clicked", None),
-    ("mailgun", "complained", "spam_report", SPAM),
-    ("mailgun", "unsubscribed", None, None),
-    ("mailgun", "rejected", "failed", None),
-    ("postmark", "delivery", "delivered", None),
-    ("postmark", "bounce_hard", "failed", HARD),
-    ("postmark", "bounce_soft", "deferred", None),
-    ("postmark", "bounce_transient", "deferred", None),
-    ("postmark", "bounce_dns_error", "deferred", None),
-    ("postmark", "bounce_inactive", "failed", REJECTED),
-    ("postmark", "spam_complaint", "spam_report", SPAM),
-    ("postmark", "open", "opened", None),
-    ("postmark", "click", "clicked", None),
-    ("postmark", "subscription_change", None, None),
-    ("amazon_ses", "send", "processed", None),
-    ("amazon_ses", "delivery", "delivered", None),
-    ("amazon_ses", "bounce_permanent", "failed", HARD),
-    ("amazon_ses", "bounce_transient", "deferred", None),
-    ("amazon_ses", "bounce_suppressed", "failed", REJECTED),
-    ("amazon_ses", "complaint", "spam_report", SPAM),
-    ("amazon_ses", "delivery_delay", "deferred", None),
-    ("amazon_ses", "open", "opened", None),
-    ("amazon_ses", "click", "clicked", None),
-    ("amazon_ses", "reject", "failed", None),
-    ("amazon_ses", "rendering_failure", "failed", None),
-    ("sendgrid", "processed", "processed", None),
-    ("sendgrid", "dropped", "failed", REJECTED),
-    ("sendgrid", "deferred", "deferred", None),
-    ("sendgrid", "delivered", "delivered", None),
-    ("sendgrid", "bounce", "failed", HARD),
-    ("sendgrid", "blocked", "deferred", None),
-    ("sendgrid", "open", "opened", None),
-    ("sendgrid", "click", "clicked", None),
-    ("sendgrid", "spamreport", "spam_report", SPAM),
-    ("sendgrid", "unsubscribe", None, None),
+    ("mailgun", "accepted", "processed", None, False, ""),
+    ("mailgun", "delivered", "delivered", None, False, ""),
+    ("mailgun", "failed_permanent_bounce", "failed", HARD, False, ""),
+    ("mailgun", "failed_temporary", "deferred", None, False, ""),
+    ("mailgun", "failed_suppress_bounce", "failed", REJECTED, False, ""),
+    ("mailgun", "failed_suppress_complaint", "failed", REJECTED, False, ""),
+    ("mailgun", "opened", "opened", None, False, ""),
+    ("mailgun", "clicked", "clicked", None, False, ""),
+    ("mailgun", "complained", "spam_report", SPAM, False, ""),
+    ("mailgun", "unsubscribed", None, None, True, ""),
+    ("mailgun", "rejected", "failed", None, False, "sender"),
+    ("postmark", "delivery", "delivered", None, False, ""),
+    ("postmark", "bounce_hard", "failed", HARD, False, ""),
+    ("postmark", "bounce_soft", "failed", None, False, "temporary"),
+    ("postmark", "bounce_transient", "deferred", None, False, ""),
+    ("postmark", "bounce_dns_error", "deferred", None, False, ""),
+    ("postmark", "bounce_inactive", "failed", REJECTED, False, ""),
+    ("postmark", "spam_complaint", "spam_report", SPAM, False, ""),
+    ("postmark", "open", "opened", None, False, ""),
+    ("postmark", "click", "clicked", None, False, ""),
+    ("postmark", "subscription_change", None, None, True, ""),
+    ("amazon_ses", "send", "processed", None, False, ""),
+    ("amazon_ses", "delivery", "delivered", None, False, ""),
+    ("amazon_ses", "bounce_permanent", "failed", HARD, False, ""),
+    ("amazon_ses", "bounce_transient", "failed", None, False, "temporary"),
+    ("amazon_ses", "bounce_suppressed", "failed", REJECTED, False, ""),
+    ("amazon_ses", "complaint", "spam_report", SPAM, False, ""),
+    ("amazon_ses", "delivery_delay", "deferred", None, False, ""),
+    ("amazon_ses", "open", "opened", None, False, ""),
+    ("amazon_ses", "click", "clicked", None, False, ""),
+    ("amazon_ses", "reject", "failed", None, False, "sender"),
+    ("amazon_ses", "rendering_failure", "failed", None, False, "sender"),
+    ("sendgrid", "processed", "processed", None, False, ""),
+    ("sendgrid", "dropped", "failed", REJECTED, False, ""),
+    ("sendgrid", "deferred", "deferred", None, False, ""),
+    ("sendgrid", "delivered", "delivered", None, False, ""),
+    ("sendgrid", "bounce", "failed", HARD, False, ""),
+    ("sendgrid", "blocked", "failed", None, False, "sender"),
+    ("sendgrid", "open", "opened", None, False, ""),
+    ("sendgrid", "click", "clicked", None, False, ""),
+    ("sendgrid", "spamreport", "spam_report", SPAM, False, ""),
+    ("sendgrid", "unsubscribe", None, None, True, ""),
 ]
 
 
@@ -70,9 +72,9 @@ def mailgun_fixture_key(settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_FIXTURE_KEY}
 
 
-@pytest.mark.parametrize(("esp", "name", "status", "suppressed"), CASES)
+@pytest.mark.parametrize(("esp", "name", "status", "suppressed", "opted_out", "cause"), CASES)
 def test_each_event_gives_its_status_and_consequence(
-    client, cast, mailgun_fixture_key, esp, name, status, suppressed
+    client, cast, mailgun_fixture_key, esp, name, status, suppressed, opted_out, cause
 ):
     email = tracked_email(
         cast.alice_clinic, cast.bob, esp=esp, sent_by=cast.alice, status="sending"
@@ -88,6 +90,7 @@ def test_each_event_gives_its_status_and_consequence(
     assert event.email_id == FIXTURE_EMAIL_ID
     assert event.status == (status or "")
     assert email.status == (status or "sending")
+    assert email.failure_cause == cause
     if suppressed:
         suppression = Suppression.objects.get(address="bob@example.test", stream=esp)
         assert suppression.reason == suppressed
@@ -96,7 +99,7 @@ def test_each_event_gives_its_status_and_consequence(
         assert [note.recipient for note in notes] == [cast.alice]
     else:
         assert not Suppression.objects.exists()
-        assert bob.appointment_comms
+        assert bob.appointment_comms is not opted_out
         assert notes == []
 
 
@@ -130,9 +133,8 @@ def test_a_repeated_event_changes_nothing(client, cast, mailgun_fixture_key):
 
 
 def test_a_sendgrid_batch_is_applied_at_once(client, cast):
-    from tests.tracking.helpers import load
-
     from tests.factories import ClientFactory
+    from tests.tracking.helpers import load
 
     # Each email to the recipient its events name: an event for another address changes nothing.
     recipients = {event["email_id"]: event["email"] for event in load("sendgrid", "batch_mixed")}

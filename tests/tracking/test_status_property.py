@@ -131,7 +131,7 @@ MEANING = {
         "unsubscribed": (None, False),
     },
     "postmark": {
-        "bounce_soft": ("deferred", False),
+        "bounce_soft": ("failed", False),
         "bounce_transient": ("deferred", False),
         "bounce_dns_error": ("deferred", False),
         "delivery": ("delivered", False),
@@ -144,7 +144,7 @@ MEANING = {
     },
     "amazon_ses": {
         "send": ("processed", False),
-        "bounce_transient": ("deferred", False),
+        "bounce_transient": ("failed", False),
         "delivery_delay": ("deferred", False),
         "delivery": ("delivered", False),
         "open": ("opened", False),
@@ -158,7 +158,7 @@ MEANING = {
     "sendgrid": {
         "processed": ("processed", False),
         "deferred": ("deferred", False),
-        "blocked": ("deferred", False),
+        "blocked": ("failed", False),
         "delivered": ("delivered", False),
         "open": ("opened", False),
         "click": ("clicked", False),
