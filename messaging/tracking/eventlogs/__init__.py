@@ -11,6 +11,7 @@ drain, each stored once whichever source brought it first.
 | ESP | its event log | here |
 |---|---|---|
 | Mailgun | Events API, `GET /v3/<domain>/events` | `mailgun.py` |
+| Postmark | message details (`MessageEvents`) and the bounces API | `postmark.py` |
 | Amazon SES | none this platform can read | `NO_EVENT_LOG` |
 """
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 # Where each ESP's reader lives, by stream name (suppression/streams.py).
 READERS = {
     "mailgun": "messaging.tracking.eventlogs.mailgun.MailgunEventLog",
+    "postmark": "messaging.tracking.eventlogs.postmark.PostmarkEventLog",
 }
 HAS_EVENT_LOG = frozenset(READERS)
 # What the operator is told of an ESP whose events only its webhooks bring.

@@ -1,0 +1,212 @@
+"""Postmark's event log, read from a local server answering its documented
+JSON (tests/fixtures/esp_api): each record becomes the event its webhook would have brought,
+stored once whichever source brings it first, with its consequences once."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from clinic.models import Client
+from messaging.models import EmailEvent, EmailKind, OutboundEmail
+from messaging.tracking.drain import inbox_drain
+from messaging.tracking.eventlogs import HAS_EVENT_LOG, MessageRef
+from messaging.tracking.eventlogs.postmark import PostmarkEventLog
+from messaging.tracking.reconcile import UNAVAILABLE_KEY, emails_reconcile, window_reconcile
+from messaging.tracking.rows import event_row
+from notifications.models import Notification
+from suppression.models import Suppression
+from tests.factories import ClientFactory
+from tests.tracking.api_server import ApiServer, documented
+from tests.tracking.helpers import basic_auth
+
+EMAIL_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")  # in the documented metadata
+POSTMARK_ID = "883953f4-6105-42a2-a16a-77a8eac79483"
+PATIENT = "patient@example.test"
+
+
+@pytest.fixture(autouse=True)
+def event_logs_not_known_unavailable():
+    """An event log found unavailable is remembered in the (shared) cache: not across tests."""
+    keys = [UNAVAILABLE_KEY.format(stream=stream) for stream in HAS_EVENT_LOG]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
+@pytest.fixture
+def api():
+    server = ApiServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postmark(api, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "POSTMARK_API_URL": api.url + "/",
+        "POSTMARK_SERVER_TOKEN": "pm-server-token",
+    }
+    api.on(f"/messages/outbound/{POSTMARK_ID}/details", documented("postmark_message_details"))
+    api.on("/bounces", documented("postmark_bounces"))
+    return api
+
+
+def patient_email(cast, *, esp: str, message_id: str, minutes_ago: int = 11) -> OutboundEmail:
+    """The email the documented answers are about, sent by Alice `minutes_ago`."""
+    with scopes_disabled():
+        patient = ClientFactory(clinic=cast.alice_clinic, name="Pat Ient", email=PATIENT)
+        return OutboundEmail.objects.create(
+            id=EMAIL_ID,
+            clinic=cast.alice_clinic,
+            client=patient,
+            kind=EmailKind.DIRECT_MESSAGE,
+            to_email=PATIENT,
+            subject="Your appointment",
+            body_text="See you soon.",
+            sent_by=cast.alice,
+            esp=esp,
+            esp_message_id=message_id,
+            status="processed",
+            sent_at=timezone.now() - timedelta(minutes=minutes_ago),
+        )
+
+
+def fetched(email: OutboundEmail) -> OutboundEmail:
+    with scopes_disabled():
+        return OutboundEmail.objects.get(pk=email.pk)
+
+
+def stored(email: OutboundEmail) -> list[tuple[str, str]]:
+    with scopes_disabled():
+        return list(
+            EmailEvent.objects.filter(email=email)
+            .order_by("occurred_at", "id")
+            .values_list("event_type", "status")
+        )
+
+
+# -- Postmark -----------------------------------------------------------------------------------
+
+
+def test_postmark_message_events_and_bounces_become_the_events_its_webhooks_bring(postmark):
+    log = PostmarkEventLog()
+    sent = timezone.now()
+    events = log.message_events(MessageRef(EMAIL_ID, POSTMARK_ID, sent))
+    rows = [event_row(log.esp_name, event) for event in events]
+
+    assert [(row.event_type, row.status) for row in rows] == [
+        ("deferred", "deferred"),
+        ("delivered", "delivered"),
+        ("opened", "opened"),
+        ("clicked", "clicked"),
+        ("bounced", "failed"),
+    ]
+    bounce = rows[-1]
+    assert bounce.suppress == "hard_bounce"
+    assert bounce.dedup_key == f"4200000001:{PATIENT}", "the key its webhook is stored under"
+    assert "5.1.1" in bounce.mta_response
+    assert {row.email_id_hint for row in rows} == {EMAIL_ID}
+    assert {row.message_id for row in rows} == {POSTMARK_ID}
+    assert rows[3].click_url == "https://clinic.example.test/appointments/confirm"
+    assert rows[1].mta_response == "250 2.0.0 OK"
+
+    details, bounces = postmark.requests
+    assert details[0] == f"/messages/outbound/{POSTMARK_ID}/details"
+    assert bounces[0] == "/bounces"
+    assert bounces[1] == {"messageID": POSTMARK_ID, "count": "500", "offset": "0"}
+    assert {details[2]["X-Postmark-Server-Token"], bounces[2]["X-Postmark-Server-Token"]} == {
+        "pm-server-token"
+    }
+
+
+def post_postmark(client, name: str) -> None:
+    response = client.post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(documented(name)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic_auth(),
+    )
+    assert response.status_code == 200
+    inbox_drain()
+
+
+def test_a_postmark_delivery_from_its_webhook_then_its_log_is_one_event(postmark, client, cast):
+    """Neither source gives a delivery an id: both key it by message, type and second."""
+    postmark.on("/messages/outbound", {"TotalCount": 1, "Messages": [{"MessageID": POSTMARK_ID}]})
+    email = patient_email(cast, esp="postmark", message_id=POSTMARK_ID)
+    post_postmark(client, "postmark_delivery_webhook")
+    assert stored(email) == [("delivered", "delivered")]
+
+    now = timezone.now()
+    progress = window_reconcile(stream="postmark", begin=now - timedelta(days=1), end=now)
+    inbox_drain()
+
+    assert (progress.events, progress.kept) == (5, 4)
+    assert [event_type for event_type, _ in stored(email)].count("delivered") == 1
+    assert len(stored(email)) == 5
+
+
+def test_a_postmark_email_reconciled_fails_once_and_its_late_webhook_changes_nothing(
+    postmark, client, cast, settings
+):
+    settings.RECONCILE_AFTER_SECONDS = 600
+    email = patient_email(cast, esp="postmark", message_id=POSTMARK_ID)
+
+    done = emails_reconcile()
+    inbox_drain()
+
+    assert (done.emails, done.events, done.kept) == (1, 5, 5)
+    email = fetched(email)
+    assert email.status == "failed"
+    assert "5.1.1" in email.reason
+    assert email.reconciled_at is not None
+    wait = email.reconcile_at - email.reconciled_at
+    assert timedelta(minutes=11) <= wait < timedelta(minutes=11, seconds=5), "as old as it is"
+    with scopes_disabled():
+        assert Suppression.objects.get(address=PATIENT).reason == "hard_bounce"
+        assert not Client.objects.get(pk=email.client_id).appointment_comms
+        assert Notification.objects.filter(email_id=email.id, recipient=cast.alice).count() == 1
+
+    # Postmark's webhooks for the same bounce (its ID) and delivery (its second), late.
+    post_postmark(client, "postmark_bounce_webhook")
+    post_postmark(client, "postmark_delivery_webhook")
+    with scopes_disabled():
+        assert EmailEvent.objects.filter(email=email).count() == 5
+        assert Suppression.objects.filter(address=PATIENT).count() == 1
+        assert Notification.objects.filter(email_id=email.id).count() == 1
+    assert emails_reconcile().emails == 0, "failed: an outcome, never asked again"
+
+
+def test_an_email_sent_less_than_reconcile_after_seconds_ago_is_not_asked(postmark, cast, settings):
+    settings.RECONCILE_AFTER_SECONDS = 600
+    patient_email(cast, esp="postmark", message_id=POSTMARK_ID, minutes_ago=9)
+    assert emails_reconcile().emails == 0
+    assert postmark.requests == []
+
+
+def test_a_window_of_postmark_reads_bounces_then_each_message_sent(postmark, cast):
+    postmark.on(
+        "/messages/outbound",
+        {"TotalCount": 1, "Messages": [{"MessageID": POSTMARK_ID, "Recipients": [PATIENT]}]},
+    )
+    email = patient_email(cast, esp="postmark", message_id=POSTMARK_ID)
+    now = timezone.now()
+
+    progress = window_reconcile(
+        stream="postmark", begin=now - timedelta(hours=6), end=now, apply=inbox_drain
+    )
+
+    assert (progress.pages, progress.events, progress.kept) == (2, 5, 5)
+    assert progress.emails == {email.id}
+    assert fetched(email).status == "failed"
+    bounce_windows = [query for path, query, _ in postmark.requests if path == "/bounces"]
+    assert "fromdate" in bounce_windows[0]
+    assert "T" in bounce_windows[0]["todate"], "Eastern time, to the second"
+    again = window_reconcile(stream="postmark", begin=now - timedelta(hours=6), end=now)
+    assert (again.events, again.kept) == (5, 0)
