@@ -7,7 +7,7 @@ PORT ?= 8000
 # With DATABASE_URL unset, a private PostgreSQL server of the checkout's own (.postgres/NAME).
 PRIVATE_PG := $(PY) scripts/private_postgres.py run
 
-.PHONY: install test demo lint format bench clean browser lock screenshots
+.PHONY: install test demo lint format bench clean browser lock screenshots mutation
 
 # Every installed package is pinned, with its hashes, in requirements.lock (`make lock`).
 $(STAMP): pyproject.toml requirements.lock
@@ -33,9 +33,23 @@ browser:
 test: $(STAMP) browser
 	$(PRIVATE_PG) test -- $(PY) -m pytest $(PYTEST_ARGS)
 
+# Mutation testing of the pure policy modules, then the named mutants: deliberate bugs each
+# caught by a named test (docs/testing.md). Slow, so not part of `make test`.
+mutation: $(STAMP)
+	$(PRIVATE_PG) test -- $(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
+	$(PRIVATE_PG) test -- $(PY) -m tests.mutation.named
+
 # Refreshes the README's screenshots from a run of the browser tests.
 screenshots: $(STAMP) browser
 	SCREENSHOTS=docs/screenshots $(PRIVATE_PG) test -- $(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+# The webhook benchmark drives its servers with wrk, from Debian (docs/benchmarks.md).
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the benchmarks"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PRIVATE_PG) bench -- $(PY) bench/webhook_ingest.py
 
 demo: $(STAMP)
 	PORT=$(PORT) $(PRIVATE_PG) demo -- bash scripts/demo.sh
