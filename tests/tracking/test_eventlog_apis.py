@@ -1,8 +1,9 @@
-"""Postmark's event log, read from a local server answering its documented
+"""Postmark's and SendGrid's event logs, read from a local server answering their documented
 JSON (tests/fixtures/esp_api): each record becomes the event its webhook would have brought,
 stored once whichever source brings it first, with its consequences once."""
 
 import json
+import logging
 import uuid
 from datetime import timedelta
 
@@ -14,8 +15,10 @@ from django_scopes import scopes_disabled
 from clinic.models import Client
 from messaging.models import EmailEvent, EmailKind, OutboundEmail
 from messaging.tracking.drain import inbox_drain
-from messaging.tracking.eventlogs import HAS_EVENT_LOG, MessageRef
+from messaging.tracking.eventlogs import HAS_EVENT_LOG, EventLogError, MessageRef
 from messaging.tracking.eventlogs.postmark import PostmarkEventLog
+from messaging.tracking.eventlogs.sendgrid import SendGridEventLog
+from messaging.tracking.mapping import verdict_for
 from messaging.tracking.reconcile import UNAVAILABLE_KEY, emails_reconcile, window_reconcile
 from messaging.tracking.rows import event_row
 from notifications.models import Notification
@@ -26,6 +29,8 @@ from tests.tracking.helpers import basic_auth
 
 EMAIL_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")  # in the documented metadata
 POSTMARK_ID = "883953f4-6105-42a2-a16a-77a8eac79483"
+SENDGRID_MSG_ID = "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"
+ANYMAIL_ID = "3f9b1c2e-7a4d-4e8b-9c1f-2a3b4c5d6e7f"
 PATIENT = "patient@example.test"
 
 
@@ -54,6 +59,16 @@ def postmark(api, settings):
     }
     api.on(f"/messages/outbound/{POSTMARK_ID}/details", documented("postmark_message_details"))
     api.on("/bounces", documented("postmark_bounces"))
+    return api
+
+
+@pytest.fixture
+def sendgrid(api, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "SENDGRID_API_URL": api.url + "/v3/",
+        "SENDGRID_API_KEY": "SG.test-key",
+    }
     return api
 
 
@@ -210,3 +225,115 @@ def test_a_window_of_postmark_reads_bounces_then_each_message_sent(postmark, cas
     assert "T" in bounce_windows[0]["todate"], "Eastern time, to the second"
     again = window_reconcile(stream="postmark", begin=now - timedelta(hours=6), end=now)
     assert (again.events, again.kept) == (5, 0)
+
+
+# -- SendGrid -----------------------------------------------------------------------------------
+
+
+def sendgrid_answers(api: ApiServer, *, anymail_id: str = ANYMAIL_ID) -> None:
+    message = documented("sendgrid_message")
+    message["unique_args"] = json.dumps({"email_id": str(EMAIL_ID), "anymail_id": anymail_id})
+    api.on("/v3/messages", documented("sendgrid_messages"))
+    api.on(f"/v3/messages/{SENDGRID_MSG_ID}", message)
+
+
+def test_sendgrid_activity_becomes_the_events_its_webhook_brings(sendgrid):
+    sendgrid_answers(sendgrid)
+    log = SendGridEventLog()
+    events = log.message_events(MessageRef(EMAIL_ID, ANYMAIL_ID, timezone.now()))
+    rows = [event_row(log.esp_name, event) for event in events]
+
+    assert [(row.event_type, row.status, row.suppress) for row in rows] == [
+        ("queued", "processed", ""),
+        ("bounced", "failed", "hard_bounce"),  # bounce_type hard: the webhook's type bounce
+    ]
+    assert {row.message_id for row in rows} == {ANYMAIL_ID}, "anymail's id, as the webhook's"
+    assert {row.email_id_hint for row in rows} == {EMAIL_ID}
+    assert rows[1].mta_response.startswith("550 5.1.1")
+    listing, detail = sendgrid.requests
+    assert listing[1]["query"] == f"unique_args['email_id']=\"{EMAIL_ID}\""
+    assert detail[0] == f"/v3/messages/{SENDGRID_MSG_ID}"
+    assert listing[2]["Authorization"] == detail[2]["Authorization"] == "Bearer SG.test-key"
+
+
+def test_a_soft_bounce_in_the_activity_is_a_block_as_in_the_webhook(sendgrid):
+    message = documented("sendgrid_message")
+    message["events"][1]["bounce_type"] = "soft"
+    sendgrid.on("/v3/messages", documented("sendgrid_messages"))
+    sendgrid.on(f"/v3/messages/{SENDGRID_MSG_ID}", message)
+    log = SendGridEventLog()
+    [_processed, bounce] = log.message_events(MessageRef(EMAIL_ID, ANYMAIL_ID, timezone.now()))
+    assert bounce.esp_event["type"] == "blocked"
+    webhook = {"event": "bounce", "type": "blocked", "email": PATIENT}
+    assert (
+        event_row(log.esp_name, bounce).status == verdict_for("sendgrid", "bounced", webhook).status
+    )
+
+
+def test_a_sendgrid_email_reconciled_fails_once_with_its_consequences(sendgrid, cast):
+    sendgrid_answers(sendgrid)
+    email = patient_email(cast, esp="sendgrid", message_id=ANYMAIL_ID)
+
+    done = emails_reconcile()
+    inbox_drain()
+
+    assert (done.emails, done.kept) == (1, 2)
+    assert fetched(email).status == "failed"
+    with scopes_disabled():
+        assert Suppression.objects.get(address=PATIENT).reason == "hard_bounce"
+        assert Notification.objects.filter(email_id=email.id).count() == 1
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(status="processed", reconcile_at=None)
+    assert emails_reconcile().kept == 0, "read again, nothing new"
+
+
+def test_sendgrid_without_the_activity_add_on_is_said_once_not_asked_again(sendgrid, cast, caplog):
+    sendgrid.on(
+        "/v3/messages", {"errors": [{"field": None, "message": "access forbidden"}]}, status=403
+    )
+    email = patient_email(cast, esp="sendgrid", message_id=ANYMAIL_ID)
+    with caplog.at_level(logging.WARNING, logger="messaging.tracking.reconcile"):
+        done = emails_reconcile()
+    assert done.emails == 1
+    assert "paid add-on" in done.unavailable["sendgrid"]
+    [warning] = [r for r in caplog.records if "No reconciliation with sendgrid" in r.message]
+    assert "Email Activity API is not available" in warning.message
+
+    # Asked about, found nothing: the stuck flag may now be raised; the log is not asked again.
+    assert fetched(email).reconciled_at is not None
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(reconcile_at=None)
+    asked = len(sendgrid.requests)
+    caplog.clear()
+    assert emails_reconcile().emails == 1
+    assert len(sendgrid.requests) == asked
+    assert not [r for r in caplog.records if "No reconciliation" in r.message]
+
+
+def test_sendgrid_rate_limit_stops_the_run_and_leaves_the_email_for_later(sendgrid, cast):
+    sendgrid.on("/v3/messages", {"errors": [{"message": "too many requests"}]}, status=429)
+    email = patient_email(cast, esp="sendgrid", message_id=ANYMAIL_ID)
+    done = emails_reconcile()
+    assert "429" in done.errors["sendgrid"]
+    assert done.emails == 0
+    email = fetched(email)
+    assert email.reconciled_at is None, "not asked: no stuck flag yet"
+    assert email.reconcile_at > timezone.now(), "taken for a few minutes, then due again"
+    with pytest.raises(EventLogError) as raised:
+        SendGridEventLog().message_events(MessageRef(EMAIL_ID, ANYMAIL_ID, timezone.now()))
+    assert raised.value.retry_after == 10.0
+
+
+def test_a_sendgrid_window_reads_each_listed_message(sendgrid, cast):
+    sendgrid_answers(sendgrid)
+    email = patient_email(cast, esp="sendgrid", message_id=ANYMAIL_ID)
+    now = timezone.now()
+    progress = window_reconcile(
+        stream="sendgrid", begin=now - timedelta(days=2), end=now, apply=inbox_drain
+    )
+    assert (progress.pages, progress.events, progress.kept) == (1, 2, 2)
+    assert progress.emails == {email.id}
+    assert fetched(email).status == "failed"
+    query = sendgrid.requests[0][1]["query"]
+    assert query.startswith('last_event_time BETWEEN TIMESTAMP "')
+    assert query.endswith('Z"')

@@ -45,6 +45,7 @@ def email(cast, n: int, **fields) -> OutboundEmail:
         ({}, True),
         ({"status": "deferred"}, True),
         ({"esp": "postmark"}, True),
+        ({"esp": "sendgrid"}, True),
         ({"sent_at": timezone.now() - 9 * MINUTE}, False),  # RECONCILE_AFTER_SECONDS: 600
         ({"reconcile_at": timezone.now() + MINUTE}, False),
         ({"reconcile_at": timezone.now() - MINUTE, "sent_at": timezone.now() - MINUTE}, True),

@@ -12,6 +12,7 @@ drain, each stored once whichever source brought it first.
 |---|---|---|
 | Mailgun | Events API, `GET /v3/<domain>/events` | `mailgun.py` |
 | Postmark | message details (`MessageEvents`) and the bounces API | `postmark.py` |
+| SendGrid | Email Activity API (a paid add-on) | `sendgrid.py` |
 | Amazon SES | none this platform can read | `NO_EVENT_LOG` |
 """
 
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 READERS = {
     "mailgun": "messaging.tracking.eventlogs.mailgun.MailgunEventLog",
     "postmark": "messaging.tracking.eventlogs.postmark.PostmarkEventLog",
+    "sendgrid": "messaging.tracking.eventlogs.sendgrid.SendGridEventLog",
 }
 HAS_EVENT_LOG = frozenset(READERS)
 # What the operator is told of an ESP whose events only its webhooks bring.
