@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -193,3 +194,69 @@ def test_with_both_sources_each_event_is_stored_once_and_each_consequence_happen
     now = timezone.now()
     again = window_reconcile(stream="mailgun", begin=now - timedelta(hours=1), end=now)
     assert (again.events, again.kept) == (sum(len(e) for e in EVENTS.values()), 0)
+
+
+def test_esp_reconcile_after_an_outage_reads_the_window_and_a_second_run_stores_nothing(
+    cast, esp_simulator, dead_webhook, capsys
+):
+    emails = send_each(cast, esp_simulator)
+
+    call_command("esp_reconcile", "--since", "1h")
+    first = capsys.readouterr().out
+
+    assert statuses(emails) == FINAL
+    assert_consequences_once(cast, emails)
+    assert "page 1: 1 read, 12 events, 12 new, 4 of our emails" in first
+    assert "Done: 1 pages, 12 events, 12 new (stored and applied), 4 of our emails." in first
+    with scopes_disabled():
+        stored = EmailEvent.objects.count()
+
+    call_command("esp_reconcile", "--since", "1h")
+    second = capsys.readouterr().out
+
+    assert "Done: 1 pages, 12 events, 0 new (stored and applied), 4 of our emails." in second
+    with scopes_disabled():
+        assert EmailEvent.objects.count() == stored
+    assert_consequences_once(cast, emails)
+
+
+def test_esp_reconcile_stopped_midway_keeps_what_it_read_and_goes_on_when_run_again(
+    cast, esp_simulator, dead_webhook, capsys, monkeypatch
+):
+    from messaging.tracking.eventlogs import mailgun
+
+    emails = send_each(cast, esp_simulator)
+    monkeypatch.setattr(mailgun, "PAGE_LIMIT", 5)
+    reading = mailgun.MailgunEventLog.pages
+
+    def interrupted(self, **window):  # Ctrl-C while the second page is read
+        pages = reading(self, **window)
+        yield next(pages)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mailgun.MailgunEventLog, "pages", interrupted)
+    with pytest.raises(CommandError) as stopped:
+        call_command("esp_reconcile", "--since", "1h")
+    assert stopped.value.returncode == 130
+    assert "Stopped after 1 pages; the 5 new events read are stored" in str(stopped.value)
+    with scopes_disabled():
+        assert EmailEvent.objects.count() == 5
+
+    monkeypatch.setattr(mailgun.MailgunEventLog, "pages", reading)
+    call_command("esp_reconcile", "--since", "1h")
+    assert "Done: 3 pages, 12 events, 7 new" in capsys.readouterr().out
+    assert statuses(emails) == FINAL
+    assert_consequences_once(cast, emails)
+
+
+def test_esp_reconcile_says_plainly_that_amazon_ses_keeps_no_event_log(db):
+    with pytest.raises(CommandError) as said:
+        call_command("esp_reconcile", "--since", "6h", "--esp", "amazon_ses")
+    assert "Amazon SES keeps no event log" in str(said.value)
+    assert "docs/operations.md" in str(said.value)
+
+
+@pytest.mark.parametrize("since", ["yesterday", "6x", "2026-13-01T00:00"])
+def test_esp_reconcile_refuses_a_time_it_cannot_read(db, since):
+    with pytest.raises(CommandError, match="neither a duration"):
+        call_command("esp_reconcile", "--since", since)
