@@ -206,7 +206,7 @@ def test_esp_reconcile_after_an_outage_reads_the_window_and_a_second_run_stores_
 
     assert statuses(emails) == FINAL
     assert_consequences_once(cast, emails)
-    assert "page 1: 1 read, 12 events, 12 new, 4 of our emails" in first
+    assert "page 1 read; so far 12 events, 12 new, 4 of our emails" in first
     assert "Done: 1 pages, 12 events, 12 new (stored and applied), 4 of our emails." in first
     with scopes_disabled():
         stored = EmailEvent.objects.count()

@@ -77,8 +77,8 @@ class Command(BaseCommand):
             nonlocal progress
             progress = now_at
             self.stdout.write(
-                f"  {what}: {now_at.pages} read, {now_at.events} events, "
-                f"{now_at.kept} new, {len(now_at.emails)} of our emails"
+                f"  {what} read; so far {now_at.events} events, {now_at.kept} new, "
+                f"{len(now_at.emails)} of our emails"
             )
 
         try:
