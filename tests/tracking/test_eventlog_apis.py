@@ -1,6 +1,6 @@
-"""Postmark's and SendGrid's event logs, read from a local server answering their documented
-JSON (tests/fixtures/esp_api): each record becomes the event its webhook would have brought,
-stored once whichever source brings it first, with its consequences once."""
+"""Postmark's, SendGrid's and Mailgun's event logs, read from a local server answering their
+documented JSON (tests/fixtures/esp_api): each record becomes the event its webhook would have
+brought, stored once whichever source brings it first, with its consequences once."""
 
 import json
 import logging
@@ -16,6 +16,7 @@ from clinic.models import Client
 from messaging.models import EmailEvent, EmailKind, OutboundEmail
 from messaging.tracking.drain import inbox_drain
 from messaging.tracking.eventlogs import HAS_EVENT_LOG, EventLogError, MessageRef
+from messaging.tracking.eventlogs.mailgun import MailgunEventLog
 from messaging.tracking.eventlogs.postmark import PostmarkEventLog
 from messaging.tracking.eventlogs.sendgrid import SendGridEventLog
 from messaging.tracking.mapping import verdict_for
@@ -227,6 +228,18 @@ def test_a_window_of_postmark_reads_bounces_then_each_message_sent(postmark, cas
     assert (again.events, again.kept) == (5, 0)
 
 
+def test_postmark_api_not_where_it_is_configured_is_said_once(api, settings, cast):
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_API_URL": api.url + "/nothing-here/"}
+    patient_email(cast, esp="postmark", message_id=POSTMARK_ID)
+    done = emails_reconcile()
+    assert done.emails == 1
+    assert "check POSTMARK_API_URL" in done.unavailable["postmark"]
+    assert api.paths() == [
+        f"/nothing-here/messages/outbound/{POSTMARK_ID}/details",  # 404: no such message
+        "/nothing-here/bounces",  # 404: no such API
+    ]
+
+
 # -- SendGrid -----------------------------------------------------------------------------------
 
 
@@ -287,6 +300,38 @@ def test_a_sendgrid_email_reconciled_fails_once_with_its_consequences(sendgrid, 
     assert emails_reconcile().kept == 0, "read again, nothing new"
 
 
+def test_a_sendgrid_event_its_webhook_brought_first_is_not_kept_again_from_the_activity(
+    sendgrid, client, cast
+):
+    """The activity API names no sg_event_id: an event the webhook brought (same email, type and
+    second) is recognised and not stored a second time."""
+    sendgrid_answers(sendgrid)
+    email = patient_email(cast, esp="sendgrid", message_id=ANYMAIL_ID)
+    processed = {
+        "email": PATIENT,
+        "timestamp": 1767605400,  # 2026-01-05T09:30:00Z, as the activity's processed event
+        "event": "processed",
+        "sg_event_id": "sg-event-processed-1",
+        "sg_message_id": SENDGRID_MSG_ID,
+        "email_id": str(EMAIL_ID),
+        "anymail_id": ANYMAIL_ID,
+    }
+    response = client.post(
+        "/anymail/sendgrid/tracking/",
+        data=json.dumps([processed]),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic_auth(),
+    )
+    assert response.status_code == 200
+    inbox_drain()
+
+    done = emails_reconcile()
+    inbox_drain()
+
+    assert (done.events, done.kept) == (2, 1), "only the bounce is new"
+    assert stored(email) == [("queued", "processed"), ("bounced", "failed")]
+
+
 def test_sendgrid_without_the_activity_add_on_is_said_once_not_asked_again(sendgrid, cast, caplog):
     sendgrid.on(
         "/v3/messages", {"errors": [{"field": None, "message": "access forbidden"}]}, status=403
@@ -337,3 +382,53 @@ def test_a_sendgrid_window_reads_each_listed_message(sendgrid, cast):
     query = sendgrid.requests[0][1]["query"]
     assert query.startswith('last_event_time BETWEEN TIMESTAMP "')
     assert query.endswith('Z"')
+
+
+# -- Mailgun's documented answer ----------------------------------------------------------------
+
+
+def test_mailgun_events_api_documented_page_is_read_as_its_webhooks_and_followed(api, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "MAILGUN_API_URL": api.url + "/v3",
+        "MAILGUN_SENDER_DOMAIN": "mg.example.test",
+    }
+    page = documented("mailgun_events_page")
+    page["paging"]["next"] = api.url + "/v3/mg.example.test/events/W3siYSI6IGZhbHNlfV0"
+    api.on("/v3/mg.example.test/events/W3siYSI6IGZhbHNlfV0", {"items": [], "paging": {}})
+    api.on("/v3/mg.example.test/events", page)
+    log = MailgunEventLog()
+    sent = timezone.now()
+
+    events = log.message_events(
+        MessageRef(EMAIL_ID, "<20260105093000.0a1b2c3d4e5f6a7b@mg.example.test>", sent)
+    )
+    rows = [event_row(log.esp_name, event) for event in events]
+
+    assert [(row.event_type, row.status) for row in rows] == [
+        ("queued", "processed"),
+        ("delivered", "delivered"),
+    ]
+    assert rows[1].dedup_key == f"hK7mQVt1QtqRiOfQXta4sw:{PATIENT}", "Mailgun's event id"
+    assert {row.email_id_hint for row in rows} == {EMAIL_ID}
+    (first, query, headers), (following, more, _) = api.requests
+    assert first == "/v3/mg.example.test/events"
+    assert query["message-id"] == "20260105093000.0a1b2c3d4e5f6a7b@mg.example.test"
+    assert (query["ascending"], query["limit"]) == ("yes", "300")
+    assert headers["Authorization"].startswith("Basic ")
+    assert following.endswith("/W3siYSI6IGZhbHNlfV0") and more == {}
+
+
+def test_mailgun_next_page_on_another_host_is_not_followed(api, settings):
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "MAILGUN_API_URL": api.url + "/v3",
+        "MAILGUN_SENDER_DOMAIN": "mg.example.test",
+    }
+    page = documented("mailgun_events_page")  # its next page is on api.mailgun.net
+    api.on("/v3/mg.example.test/events", page)
+    with pytest.raises(EventLogError, match="next page is not on"):
+        MailgunEventLog().message_events(
+            MessageRef(EMAIL_ID, "<x@mg.example.test>", timezone.now())
+        )
+    assert len(api.requests) == 1, "the API key is not sent elsewhere"

@@ -100,6 +100,9 @@ def bounce_record(bounce: dict, metadata: dict | None = None) -> dict:
 
 class PostmarkEventLog(ApiReader):
     esp_name = "Postmark"
+    # 404 from the bounces or messages listing: no such API at POSTMARK_API_URL. (A message's
+    # details answer 404 or 422 when Postmark knows no such message: nothing logged of it.)
+    unavailable_statuses = (401, 403, 404)
 
     def __init__(self, *, patient: bool = False) -> None:
         super().__init__(patient=patient)
@@ -109,6 +112,14 @@ class PostmarkEventLog(ApiReader):
 
     def request_options(self) -> dict:
         return {"headers": {"X-Postmark-Server-Token": self.token, "Accept": "application/json"}}
+
+    def unavailable_words(self, response) -> str:
+        if response.status_code == 404:
+            return (
+                f"Postmark's bounces and messages APIs are not at {self.base} (HTTP 404): "
+                "check POSTMARK_API_URL."
+            )
+        return super().unavailable_words(response)
 
     def message_events(self, message: MessageRef) -> list:
         details = self._details(message.message_id)
