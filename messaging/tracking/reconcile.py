@@ -175,28 +175,36 @@ def _report_unavailable(stream: str, why: str) -> str:
 
 
 def events_keep(
-    *, esp: str, rows: list[EventRow], named: dict[str, uuid.UUID] | None = None
+    *,
+    esp: str,
+    rows: list[EventRow],
+    named: dict[str, uuid.UUID] | None = None,
+    ours_only: bool = False,
 ) -> int:
     """Keeps, for the drain, the events read from an ESP's log that are not stored yet; returns
     how many. Skipped: an event already stored under its key, or stored under another key by
     the other source (same email, type and second: an event SendGrid's activity API names no id
-    of); given `named` (emails_named), an event that names none of those emails (another
-    system's mail on the same ESP account: kept, it would wait for a match that never comes)."""
+    of); with `ours_only`, an event that names none of our emails (another system's mail on the
+    same ESP account: kept, it would wait for a match that never comes). `named` is
+    emails_named(rows), where the caller has it. Every query here uses an index."""
     rows = [row for row in rows if row.message_id or row.email_id_hint]
-    if named is not None:
-        rows = [row for row in rows if _named(row, named)]
     rows = list({row.dedup_key: row for row in rows}.values())
     if not rows:
         return 0
     with scopes_disabled():
+        if named is None:
+            named = emails_named(rows)
+        if ours_only:
+            rows = [row for row in rows if _named(row, named)]
+        keys = [row.dedup_key for row in rows]
         stored = set(
-            EmailEvent.objects.filter(
-                esp=esp, dedup_key__in=[row.dedup_key for row in rows]
-            ).values_list("dedup_key", flat=True)
+            EmailEvent.objects.filter(esp=esp, dedup_key__in=keys).values_list(
+                "dedup_key", flat=True
+            )
         )
         rows = [row for row in rows if row.dedup_key not in stored]
-        seen = _occurrences_stored(esp, rows)
-        rows = [row for row in rows if not _occurrences(row) & seen]
+        seen = _occurrences_stored(esp, {_named(row, named) for row in rows} - {None})
+        rows = [row for row in rows if _occurrence(row, named) not in seen]
     if rows:
         events_receive(esp=esp, rows=rows)
     return len(rows)
@@ -219,24 +227,30 @@ def emails_named(rows: Iterable[EventRow]) -> dict[str, uuid.UUID]:
     return named
 
 
-def _occurrences(row) -> set[tuple]:
-    """What names an event whatever its key: its email or message, type and second."""
-    if row.occurred_at is None:
-        return set()
-    second = int(row.occurred_at.timestamp())
-    names = {row.email_id_hint, row.message_id} - {None, ""}
-    return {(str(name), row.event_type, second) for name in names}
+def _named(row: EventRow, named: dict[str, uuid.UUID]) -> uuid.UUID | None:
+    return named.get(f"id:{row.email_id_hint}") or named.get(f"msg:{row.message_id}")
 
 
-def _occurrences_stored(esp: str, rows: list[EventRow]) -> set[tuple]:
-    hints = {row.email_id_hint for row in rows if row.email_id_hint}
-    message_ids = {row.message_id for row in rows if row.message_id}
-    if not hints and not message_ids:
+def _occurrence(row: EventRow, named: dict[str, uuid.UUID]) -> tuple | None:
+    """What names an event whatever its key: its email, type and second."""
+    email_id = _named(row, named)
+    if email_id is None or row.occurred_at is None:
+        return None
+    return (email_id, row.event_type, int(row.occurred_at.timestamp()))
+
+
+def _occurrences_stored(esp: str, email_ids: set[uuid.UUID]) -> set[tuple]:
+    """The stored events of these emails, as _occurrence names them (by event_email_time)."""
+    if not email_ids:
         return set()
-    stored = EmailEvent.objects.filter(
-        Q(email_id_hint__in=hints) | Q(message_id__in=message_ids), esp=esp
-    ).only("email_id_hint", "message_id", "event_type", "occurred_at")
-    return {name for event in stored for name in _occurrences(event)}
+    stored = EmailEvent.objects.filter(email_id__in=email_ids, esp=esp).values_list(
+        "email_id", "event_type", "occurred_at"
+    )
+    return {
+        (email_id, event_type, int(at.timestamp()))
+        for email_id, event_type, at in stored
+        if at is not None
+    }
 
 
 @dataclass
@@ -276,14 +290,10 @@ def window_reconcile(
         progress.pages += 1
         progress.events += len(rows)
         progress.emails |= {pk for row in rows if (pk := _named(row, named))}
-        kept = events_keep(esp=stream, rows=rows, named=named)
+        kept = events_keep(esp=stream, rows=rows, named=named, ours_only=True)
         progress.kept += kept
         if kept and apply is not None:
             apply()
         if on_page is not None:
             on_page(page.what, progress)
     return progress
-
-
-def _named(row: EventRow, named: dict[str, uuid.UUID]) -> uuid.UUID | None:
-    return named.get(f"id:{row.email_id_hint}") or named.get(f"msg:{row.message_id}")

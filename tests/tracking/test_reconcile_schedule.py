@@ -73,3 +73,13 @@ def test_the_stuck_flag_waits_for_a_reconciliation_where_the_esp_keeps_a_log(cas
     assert stuck_emails_flag(now=timezone.now()) == 2
     with scopes_disabled():
         assert OutboundEmail.objects.get(pk=unread.pk).flagged_stuck_at is None
+
+
+def test_beat_runs_the_reconciliation_every_minute_under_its_lasting_name(db):
+    from config.celery import app
+    from messaging.tracking.tasks import emails_reconcile_task
+
+    entry = app.conf.beat_schedule["emails-reconcile"]
+    assert entry == {"task": "messaging.tasks.emails_reconcile_task", "schedule": 60.0}
+    assert emails_reconcile_task.name == entry["task"]
+    assert emails_reconcile_task() == 0, "nothing due"
