@@ -168,6 +168,8 @@ def postmark_verdict(event_type: str, raw: Mapping[str, Any]) -> Verdict:
     if record != "Bounce":
         return _default(event_type)
     kind = raw.get("Type", "")
+    if kind == "SpamComplaint":  # the older shape of a complaint: a Bounce record
+        return Verdict(EmailStatus.SPAM_REPORT, SPAM)
     if kind == "HardBounce" and _smtp_class(raw.get("Details")) == "policy":
         return OURS  # classified from a 5.7.x policy reply: a block on us, not the address
     if kind == "SMTPApiError":
@@ -179,7 +181,8 @@ def postmark_verdict(event_type: str, raw: Mapping[str, Any]) -> Verdict:
 def _postmark_subscription(raw: Mapping[str, Any]) -> Verdict:
     """Postmark's suppression list changed: an unsubscribe opts out; a suppression after a bounce
     or complaint is already said by that Bounce or SpamComplaint event."""
-    if raw.get("SuppressSending") and raw.get("SuppressionReason") == "ManualSuppression":
+    manual = raw.get("SuppressionReason") == "ManualSuppression"
+    if raw.get("SuppressSending") and manual and raw.get("Origin") == "Recipient":
         return UNSUBSCRIBE  # the recipient used Postmark's unsubscribe link
     return NOTHING
 
@@ -188,6 +191,9 @@ def _postmark_subscription(raw: Mapping[str, Any]) -> Verdict:
 # rendering failure).
 SES_LISTED = {"Suppressed": LISTED, "OnAccountSuppressionList": LISTED}
 SES_TRANSIENT_OURS = {"ContentRejected", "AttachmentRejected", "MessageTooLarge"}
+# Feedback reports that are not a recipient calling our mail spam: "not-spam", and reports of
+# an authentication failure or a virus about our message.
+SES_NOT_COMPLAINTS = {"not-spam", "auth-failure", "virus"}
 
 
 def amazon_ses_verdict(event_type: str, raw: Mapping[str, Any]) -> Verdict:
@@ -196,8 +202,8 @@ def amazon_ses_verdict(event_type: str, raw: Mapping[str, Any]) -> Verdict:
         return _ses_bounce(raw.get("bounce") if isinstance(raw.get("bounce"), Mapping) else {})
     if kind == "Complaint":
         complaint = raw.get("complaint") if isinstance(raw.get("complaint"), Mapping) else {}
-        if complaint.get("complaintFeedbackType") == "not-spam":
-            return NOTHING  # the recipient said it is not spam
+        if complaint.get("complaintFeedbackType") in SES_NOT_COMPLAINTS:
+            return NOTHING  # not the recipient's complaint: kept as a fact of the email
         if complaint.get("complaintSubType") == "OnAccountSuppressionList":
             return failed_for(LISTED)
         return Verdict(EmailStatus.SPAM_REPORT, SPAM)
@@ -236,7 +242,11 @@ SENDGRID_CLASSES: dict[str, Verdict] = {
     "Content": OURS,
     "Reputation": OURS,
     "Frequency/Volume": OURS,
+    "Frequency or Volume Too High": OURS,
 }
+# A block is SendGrid's receiver refusing the message for now; SendGrid stops there and never
+# suppresses the address, whatever the class.
+SENDGRID_BLOCK_OURS = {"Content", "Reputation", "Frequency/Volume", "Frequency or Volume Too High"}
 
 
 def sendgrid_verdict(event_type: str, raw: Mapping[str, Any]) -> Verdict:
@@ -251,13 +261,13 @@ def sendgrid_verdict(event_type: str, raw: Mapping[str, Any]) -> Verdict:
         return NOTHING
     if event != "bounce":
         return _default(event_type)
-    classification = SENDGRID_CLASSES.get(str(raw.get("bounce_classification", "")))
-    if classification is not None:
-        return classification
-    if raw.get("type") == "blocked":  # refused by the receiver for now; SendGrid stops trying
-        kind = _smtp_class(raw.get("status"), raw.get("reason"))
-        return OURS if kind == "policy" else GAVE_UP
-    return _by_smtp_class(_smtp_class(raw.get("status"), raw.get("reason")), failed_for(HARD))
+    kind = _smtp_class(raw.get("status"), raw.get("reason"))
+    classification = str(raw.get("bounce_classification", ""))
+    if raw.get("type") == "blocked":
+        return OURS if kind == "policy" or classification in SENDGRID_BLOCK_OURS else GAVE_UP
+    if kind == "policy":  # a policy reply (DMARC, reputation) is ours, whatever the class
+        return OURS
+    return SENDGRID_CLASSES.get(classification) or _by_smtp_class(kind, failed_for(HARD))
 
 
 VERDICTS: dict[str, Callable[[str, Mapping[str, Any]], Verdict]] = {

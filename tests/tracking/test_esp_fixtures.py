@@ -149,10 +149,13 @@ CASES = [
     ("sendgrid", "open_machine", "opened", None, False, ""),
     ("sendgrid", "group_unsubscribe", None, None, True, ""),
     ("sendgrid", "group_resubscribe", None, None, False, ""),
-    # Documented, with fixtures, but left out while mapping.py reads them otherwise than their
-    # ESP documents them (docs/esp-events.md, "Where the code and the documentation differ"):
-    # amazon_ses complaint_auth_failure, complaint_virus, subscription; sendgrid
-    # blocked_invalid_address, blocked_frequency_volume, bounce_technical.
+    ("sendgrid", "blocked_invalid_address", "failed", None, False, "temporary"),
+    ("sendgrid", "blocked_frequency_volume", "failed", None, False, "sender"),
+    ("sendgrid", "bounce_technical", "failed", None, False, "sender"),  # a DMARC reply
+    ("amazon_ses", "complaint_auth_failure", None, None, False, ""),
+    ("amazon_ses", "complaint_virus", None, None, False, ""),
+    # Documented, with a fixture, and read as nothing here: SES's contact-list subscription
+    # events (list management, which the platform does not use; docs/esp-events.md).
 ]
 
 

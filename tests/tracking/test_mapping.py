@@ -143,6 +143,7 @@ POSTMARK = [
     ("ChallengeVerification", expect(None)),
     ("InboundError", expect(None)),
     ("AnythingNew", expect("failed")),
+    ("SpamComplaint", expect("spam_report", SPAM)),  # the older shape of a complaint
 ]
 
 
@@ -171,8 +172,21 @@ def test_a_postmark_smtp_error_for_an_inactive_recipient_is_its_list():
         ("SpamComplaint", {}, expect("spam_report", SPAM)),
         (
             "SubscriptionChange",
-            {"SuppressSending": True, "SuppressionReason": "ManualSuppression"},
+            {
+                "SuppressSending": True,
+                "SuppressionReason": "ManualSuppression",
+                "Origin": "Recipient",
+            },
             expect(None, opt_out="opt-out"),
+        ),
+        (  # suppressed by the clinic or Postmark's staff, not the recipient
+            "SubscriptionChange",
+            {
+                "SuppressSending": True,
+                "SuppressionReason": "ManualSuppression",
+                "Origin": "Customer",
+            },
+            expect(None),
         ),
         (
             "SubscriptionChange",
@@ -224,6 +238,12 @@ SES = [
         expect("spam_report", SPAM),
     ),
     ("complained", ses("Complaint", complaint={"complaintFeedbackType": "not-spam"}), expect(None)),
+    (
+        "complained",
+        ses("Complaint", complaint={"complaintFeedbackType": "auth-failure"}),
+        expect(None),
+    ),
+    ("complained", ses("Complaint", complaint={"complaintFeedbackType": "virus"}), expect(None)),
     (
         "complained",
         ses("Complaint", complaint={"complaintSubType": "OnAccountSuppressionList"}),
@@ -317,6 +337,21 @@ SENDGRID = [
         {"event": "bounce", "bounce_classification": "Frequency/Volume"},
         expect("failed", why="ours"),
     ),
+    (
+        "bounced",
+        {"event": "bounce", "type": "blocked", "bounce_classification": "Invalid Address"},
+        expect("failed", why="temporary"),  # a block never suppresses
+    ),
+    (
+        "bounced",
+        {"event": "bounce", "type": "blocked", "bounce_classification": "Reputation"},
+        expect("failed", why="ours"),
+    ),
+    (
+        "bounced",
+        {"event": "bounce", "bounce_classification": "Technical", "status": "5.7.26"},
+        expect("failed", why="ours"),  # a DMARC reply is ours, whatever the class
+    ),
     ("rejected", dropped("Bounced Address"), expect("failed", LISTED)),
     ("rejected", dropped("Spam Reporting Address"), expect("failed", LISTED)),
     ("rejected", dropped("Unsubscribed Address"), expect("failed", UNSUB)),
@@ -339,3 +374,105 @@ def test_an_esp_without_a_reading_of_its_own_gives_the_event_types_verdict():
     raw = {"event": "bounce", "type": "blocked", "RecordType": "Bounce", "Type": "SoftBounce"}
     assert meaning(verdict_for("sparkpost", "bounced", raw)) == expect("failed", HARD)
     assert meaning(verdict_for("sparkpost", "no such type", raw)) == expect(None)
+
+
+# Where the reading turns on a field the cases above leave out.
+
+
+def test_mailgun_reads_the_raw_event_whatever_anymail_calls_it():
+    assert meaning(verdict_for("mailgun", "unknown", {"event": "unsubscribed"})) == expect(
+        None, opt_out="opt-out"
+    )
+    # A post whose event-data is not an object: anymail's type alone.
+    assert meaning(verdict_for("mailgun", "delivered", {"event-data": "x"})) == expect("delivered")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        # Read in this order: enhanced-code, bounce-code, message, description.
+        ({"bounce-code": "5.7.1"}, expect("failed", why="ours")),
+        ({"description": "5.2.2 The mailbox is full"}, expect("failed", why="temporary")),
+        ({"enhanced-code": "5.1.1", "bounce-code": "5.7.1"}, expect("failed", HARD)),
+        ({"bounce-code": "5.1.1", "message": "5.7.1 spam"}, expect("failed", HARD)),
+        (
+            {"message": "5.2.1 disabled", "description": "5.7.1 spam"},
+            expect("failed", why="temporary"),
+        ),
+        # A hardfail whose code is not one of Mailgun's list codes is read like any other.
+        ({"code": 550, "enhanced-code": "5.1.1"}, expect("failed", HARD)),
+    ],
+)
+def test_a_mailgun_permanent_failure_is_read_from_each_of_its_codes(status, expected):
+    reason = "hardfail" if "code" in status else "generic"
+    assert meaning(verdict_for("mailgun", "bounced", failed("permanent", reason, **status))) == (
+        expected
+    )
+
+
+def test_a_mailgun_list_code_names_a_list_only_for_a_hardfail():
+    data = failed("permanent", "bounce", code=605, message="5.1.1 no such user")
+    assert meaning(verdict_for("mailgun", "bounced", data)) == expect("failed", HARD)
+
+
+def test_an_ses_bounce_or_complaint_without_its_details():
+    assert meaning(verdict_for("amazon_ses", "bounced", {"eventType": "Bounce"})) == expect(
+        "failed"
+    )
+    assert meaning(
+        verdict_for("amazon_ses", "bounced", {"eventType": "Bounce", "bounce": "x"})
+    ) == expect("failed")
+    assert meaning(verdict_for("amazon_ses", "complained", {"eventType": "Complaint"})) == (
+        expect("spam_report", SPAM)
+    )
+    assert meaning(
+        verdict_for("amazon_ses", "complained", {"eventType": "Complaint", "complaint": []})
+    ) == expect("spam_report", SPAM)
+
+
+@pytest.mark.parametrize("event", ["unsubscribe", "group_unsubscribe"])
+def test_sendgrid_reads_the_raw_event_whatever_anymail_calls_it(event):
+    assert meaning(verdict_for("sendgrid", "unknown", {"event": event})) == expect(
+        None, opt_out="opt-out"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # A block: the policy code may be in the status or only in the receiver's words.
+        ({"type": "blocked", "status": "5.7.1", "reason": "refused"}, expect("failed", why="ours")),
+        (
+            {"type": "blocked", "status": "4.0.0", "reason": "550 5.7.1 listed at a blocklist"},
+            expect("failed", why="ours"),
+        ),
+        (
+            {"type": "blocked", "status": "4.0.0", "reason": "421 try later"},
+            expect("failed", why="temporary"),
+        ),
+        # A bounce: likewise.
+        (
+            {"type": "bounce", "status": "", "reason": "552 5.2.2 mailbox full"},
+            expect("failed", why="temporary"),
+        ),
+        (
+            {"type": "bounce", "status": "5.7.1", "reason": "5.1.1 no such user"},
+            expect("failed", why="ours"),
+        ),
+        ({"type": "bounce", "status": "5.0.0", "reason": "5.7.1 spam"}, expect("failed", HARD)),
+    ],
+)
+def test_a_sendgrid_bounce_is_read_from_its_status_then_its_words(raw, expected):
+    assert meaning(verdict_for("sendgrid", "bounced", {"event": "bounce", **raw})) == expected
+
+
+def test_a_change_of_subscription_is_read_from_the_raw_event_too():
+    """SES's Subscription event and SendGrid's group resubscribe change no status, whatever
+    type anymail gives them."""
+    for event_type in ("unsubscribed", "subscribed", "unknown"):
+        assert meaning(verdict_for("amazon_ses", event_type, {"eventType": "Subscription"})) == (
+            expect(None)
+        )
+        assert meaning(verdict_for("sendgrid", event_type, {"event": "group_resubscribe"})) == (
+            expect(None)
+        )
