@@ -62,6 +62,8 @@ CLAIM = timedelta(minutes=5)
 # cache under this key (deleted, the log is asked again at once).
 UNAVAILABLE_FOR = timedelta(hours=6)
 UNAVAILABLE_KEY = "eventlog-unavailable:{stream}"
+# What an answer that is not the documented shape raises while it is converted.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 def emails_awaiting_outcome(*, now: datetime) -> QuerySet[OutboundEmail]:
@@ -114,6 +116,12 @@ def emails_reconcile(
             if log is not None:
                 try:
                     events = log.message_events(_message_ref(email))
+                    rows = [event_row(log.esp_name, event) for event in events]
+                except UNREADABLE as error:  # asked again later, with backoff, not at once
+                    logger.warning(
+                        "%s's log of email %s is unreadable: %r", stream, email["id"], error
+                    )
+                    rows = []
                 except EventLogUnavailable as error:
                     why = _report_unavailable(stream, str(error))
                     log = None
@@ -122,7 +130,6 @@ def emails_reconcile(
                     done.errors[stream] = str(error)
                     break
                 else:
-                    rows = [event_row(log.esp_name, event) for event in events]
                     done.events += len(rows)
                     done.kept += events_keep(esp=stream, rows=rows)
             if why:
@@ -283,8 +290,17 @@ def window_reconcile(
             NO_EVENT_LOG.get(stream) or f"{stream} keeps no event log this platform can read."
         )
     progress = WindowProgress()
-    for page in log.pages(begin=begin, end=end):
-        rows = [event_row(log.esp_name, event) for event in page.events]
+    pages = iter(log.pages(begin=begin, end=end))
+    while True:
+        try:
+            page = next(pages, None)
+            if page is None:
+                break
+            rows = [event_row(log.esp_name, event) for event in page.events]
+        except UNREADABLE as error:
+            raise EventLogError(
+                f"the answer after page {progress.pages} is unreadable: {error!r}"
+            ) from error
         with scopes_disabled():
             named = emails_named(rows)
         progress.pages += 1

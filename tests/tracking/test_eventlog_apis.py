@@ -228,6 +228,18 @@ def test_a_window_of_postmark_reads_bounces_then_each_message_sent(postmark, cas
     assert (again.events, again.kept) == (5, 0)
 
 
+def test_an_unreadable_answer_is_asked_again_later_not_at_once(api, settings, cast, caplog):
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_API_URL": api.url + "/"}
+    broken = {"MessageID": POSTMARK_ID, "MessageEvents": [{"Type": "Delivered", "ReceivedAt": 12}]}
+    api.on(f"/messages/outbound/{POSTMARK_ID}/details", broken)
+    api.on("/bounces", {"TotalCount": 0, "Bounces": []})
+    email = patient_email(cast, esp="postmark", message_id=POSTMARK_ID)
+    done = emails_reconcile()
+    assert (done.emails, done.kept) == (1, 0)
+    assert "log of email" in caplog.text and "unreadable" in caplog.text
+    assert fetched(email).reconcile_at > timezone.now() + timedelta(minutes=10)
+
+
 def test_postmark_api_not_where_it_is_configured_is_said_once(api, settings, cast):
     settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_API_URL": api.url + "/nothing-here/"}
     patient_email(cast, esp="postmark", message_id=POSTMARK_ID)
