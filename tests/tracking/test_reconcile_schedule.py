@@ -27,13 +27,16 @@ def test_each_reconciliation_that_settles_nothing_waits_as_long_as_the_email_is_
 
 
 def email(cast, n: int, **fields) -> OutboundEmail:
+    """A tracked email sent 11 minutes ago; a time given as a timedelta is from now."""
+    now = timezone.now()
+    fields = {k: now + v if isinstance(v, timedelta) else v for k, v in fields.items()}
     made = tracked_email(
         cast.alice_clinic,
         cast.bob,
         esp=fields.pop("esp", "mailgun"),
         email_id=f"00000000-0000-4000-8000-{n:012d}",
     )
-    fields.setdefault("sent_at", timezone.now() - 11 * MINUTE)
+    fields.setdefault("sent_at", now - 11 * MINUTE)
     with scopes_disabled():
         OutboundEmail.objects.filter(pk=made.pk).update(**fields)
     return made
@@ -46,16 +49,16 @@ def email(cast, n: int, **fields) -> OutboundEmail:
         ({"status": "deferred"}, True),
         ({"esp": "postmark"}, True),
         ({"esp": "sendgrid"}, True),
-        ({"sent_at": timezone.now() - 9 * MINUTE}, False),  # RECONCILE_AFTER_SECONDS: 600
-        ({"reconcile_at": timezone.now() + MINUTE}, False),
-        ({"reconcile_at": timezone.now() - MINUTE, "sent_at": timezone.now() - MINUTE}, True),
+        ({"sent_at": -9 * MINUTE}, False),  # RECONCILE_AFTER_SECONDS: 600
+        ({"reconcile_at": MINUTE}, False),
+        ({"reconcile_at": -MINUTE, "sent_at": -MINUTE}, True),
         ({"status": "delivered"}, False),
         ({"status": "failed"}, False),
         ({"status": "sending"}, False),
         ({"esp": "amazon_ses"}, False),  # keeps no event log
         ({"esp": "smtp", "status": "sent"}, False),
         ({"esp_message_id": ""}, False),
-        ({"sent_at": timezone.now() - timedelta(days=31)}, False),  # gone from the log
+        ({"sent_at": -timedelta(days=31)}, False),  # gone from the log
     ],
 )
 def test_which_emails_are_due(cast, settings, fields, due):
