@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from messaging.sending.policy import (
     SendFailure,
     classify_send_failure,
+    fault_failure,
     reminder_due_at,
     retry_delay,
 )
@@ -452,3 +453,40 @@ def ses_error(status: int, code: str, message: str | None):
 )
 def test_amazon_ses_errors_are_classified_by_their_status_with_their_words(error, failure):
     assert classify_send_failure(error) == failure
+
+
+def test_an_ses_error_missing_its_parts_is_still_told():
+    only_status = AnymailAPIError(
+        "An error occurred (Throttling)", response={"ResponseMetadata": {"HTTPStatusCode": 400}}
+    )
+    assert classify_send_failure(only_status) == SendFailure(
+        "permanent", "An error occurred (Throttling)"
+    )
+    only_error = AnymailAPIError(
+        "An error occurred (Throttling)", response={"Error": {"Message": "Rate exceeded"}}
+    )
+    assert classify_send_failure(only_error) == SendFailure(
+        "transient", "The email provider answered None: Rate exceeded"
+    )
+
+
+OURS_WORDS = (
+    "It could not be sent because of a problem on our side ({detail}), not because of the "
+    "client's address. Support has the details; try again later."
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "detail"),
+    [
+        (ZeroDivisionError(), "ZeroDivisionError"),
+        (ValueError("the PDF font is missing"), "ValueError: the PDF font is missing"),
+        (KeyError("invoice"), "KeyError: 'invoice'"),
+        (ValueError("x" * 400), ("ValueError: " + "x" * 400)[:300]),
+    ],
+)
+def test_a_fault_of_ours_says_so_and_is_found_before_sending(error, detail):
+    assert fault_failure(error) == SendFailure(
+        "fault", OURS_WORDS.format(detail=detail), before_sending=True
+    )
+    assert classify_send_failure(error) == fault_failure(error)

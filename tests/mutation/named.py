@@ -1,0 +1,215 @@
+"""Named mutants: deliberate bugs of the kind the suite once let through, each of which a named
+test must now catch (docs/testing.md). Each is put into a copy of the checkout, never into the
+checkout itself, and its tests are run there; first the same tests run on an unchanged copy, the
+control that shows they pass without the bug.
+
+    python -m tests.mutation.named [NAME ...]
+
+Needs DATABASE_URL (and Redis, for the one run by a real worker), as the suite does.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED_WITHOUT = shutil.ignore_patterns(
+    ".git", ".venv", "mutants", ".postgres", ".celery", ".hypothesis", "__pycache__", "*.pyc"
+)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    bug: str
+    path: str
+    before: str
+    after: str
+    tests: tuple[str, ...]  # pytest's arguments: the tests that must catch it
+
+
+MUTANTS = [
+    Mutant(
+        "ses-send-ignored",
+        "The SES Send event changes no status; the fixture helper's pre-set `processed` hid it.",
+        "messaging/tracking/mapping.py",
+        '    if kind == "DeliveryDelay":\n',
+        '    if kind == "Send":\n        return NOTHING\n    if kind == "DeliveryDelay":\n',
+        (
+            "tests/tracking/test_esp_fixtures.py::test_each_event_gives_its_status_and_consequence",
+            "-k",
+            "amazon_ses-send-",
+        ),
+    ),
+    Mutant(
+        "retention-purges-every-event",
+        "Retention deletes every event, recent ones included.",
+        "messaging/log/retention.py",
+        "EmailEvent.objects.filter(received_at__lt=before),",
+        "EmailEvent.objects.all(),",
+        (
+            "tests/tracking/test_stuck_and_retention.py::"
+            "test_retention_deletes_old_emails_and_events_only",
+        ),
+    ),
+    Mutant(
+        "naive-dst-reminder",
+        "A reminder is due at `start - lead` in elapsed hours, not on the clinic's wall clock.",
+        "messaging/sending/policy.py",
+        '    return (local_start - lead).astimezone(ZoneInfo("UTC"))',
+        "    return start - lead",
+        (
+            "tests/sending/test_send_policy.py::"
+            "test_a_reminder_keeps_the_wall_clock_time_across_each_change_of_each_zone",
+            "tests/sending/test_send_policy.py::"
+            "test_a_reminder_spanning_a_change_keeps_the_wall_clock_lead",
+        ),
+    ),
+    Mutant(
+        "london-in-the-reminder-selector",
+        "Reminders are timed on London's clock, whatever the clinic's zone.",
+        "messaging/sending/selectors.py",
+        "time_zone=appointment.clinic.time_zone",
+        'time_zone="Europe/London"',
+        (
+            "tests/sending/test_appointment_mail.py::"
+            "test_each_clinics_reminder_is_due_on_its_own_wall_clock",
+        ),
+    ),
+    Mutant(
+        "london-in-the-renderer",
+        "Emails show times on London's clock, whatever the clinic's zone.",
+        "messaging/sending/rendering.py",
+        "with timezone.override(clinic.tzinfo):",
+        'with timezone.override("Europe/London"):',
+        ("tests/sending/test_rendering.py::test_each_clinic_shows_times_on_its_own_wall_clock",),
+    ),
+    Mutant(
+        "refused-email-still-queued",
+        "An email refused on screen (suppressed address) is handed to the broker all the same.",
+        "messaging/sending/outbox.py",
+        "pending = [email for email in emails if email.status == EmailStatus.SENDING]",
+        "pending = list(emails)",
+        (
+            "tests/pages/test_send_forms.py::"
+            "test_a_suppressed_address_is_refused_on_screen_and_nothing_is_queued",
+            "tests/pages/test_api.py::test_post_to_a_suppressed_address_is_409_with_the_reason",
+        ),
+    ),
+    Mutant(
+        "latest-event-wins-in-a-drain",
+        "Of several events of one email in one drain, the last applied wins, not the highest.",
+        "messaging/tracking/apply.py",
+        "if current is None or STATUS_RANK[event.status] > STATUS_RANK[current.status]:",
+        "if True:",
+        (
+            "tests/tracking/test_status_property.py::"
+            "test_every_esp_in_any_order_and_grouping_gives_one_status_and_one_consequence",
+        ),
+    ),
+    Mutant(
+        "unscoped-notifications",
+        "A clinic-owned model (Notification) loses its scoped manager.",
+        "notifications/models.py",
+        '    objects = ScopedManager(clinic="clinic")',
+        "    objects = models.Manager()",
+        (
+            "tests/test_every_model_scoped.py::"
+            "test_a_clinic_owned_model_is_read_only_in_its_clinics_scope",
+            "-k",
+            "Notification",
+        ),
+    ),
+    Mutant(
+        "sweep-ignores-the-retry-wait",
+        "The outbox sweep re-sends an email that is waiting for its retry.",
+        "messaging/sending/selectors.py",
+        "        .exclude(next_attempt_at__gt=now - older_than)\n",
+        "",
+        (
+            "tests/sending/test_outbox_sweeper.py::"
+            "test_the_sweeper_leaves_fresh_and_retrying_emails_alone",
+        ),
+    ),
+    Mutant(
+        "encoded-from-name",
+        "The From name is RFC 2047-encoded before anymail sees it (SendGrid shows the code).",
+        "messaging/sending/connections.py",
+        "    return str(\n        Address(display_name=clinic.from_name or clinic.name, "
+        "addr_spec=address or platform_address)\n    )",
+        "    from email.utils import formataddr\n\n"
+        "    return formataddr((clinic.from_name or clinic.name, address or platform_address))",
+        (
+            "tests/sending/test_every_esp.py::test_each_esp_sends_it_and_its_webhook_says_delivered",
+            "-k",
+            "sendgrid",
+        ),
+    ),
+    Mutant(
+        "ses-error-read-as-http",
+        "Amazon SES's error is read as an HTTP response: classifying it crashes.",
+        "messaging/sending/policy.py",
+        "    if isinstance(response, dict):  # Amazon SES: botocore's parsed error, not an HTTP "
+        "response\n",
+        "    if False:\n",
+        ("tests/sending/test_every_esp.py::test_each_esps_refusal_is_classified_with_its_words",),
+    ),
+    Mutant(
+        "retry-without-the-unknown-outcome-wait",
+        "After a timeout the retry does not wait for the ESP's events: a double send.",
+        "messaging/sending/delivery.py",
+        "delay = max(delay, settings.SEND_UNKNOWN_OUTCOME_WAIT_SECONDS)",
+        "delay = delay",
+        (
+            "tests/integration/test_send_retries.py::"
+            "test_a_timed_out_send_the_esp_accepted_is_not_sent_again",
+        ),
+    ),
+]
+
+
+def copy_of_the_checkout(into: Path) -> Path:
+    copy = into / "checkout"
+    shutil.copytree(ROOT, copy, ignore=COPIED_WITHOUT, symlinks=True)
+    return copy
+
+
+def pytest_in(copy: Path, tests: tuple[str, ...]) -> int:
+    """Runs the tests in the copy: its packages come first on sys.path."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
+    return subprocess.run(
+        command, cwd=copy, env=os.environ, stdout=subprocess.DEVNULL, check=False
+    ).returncode
+
+
+def verdict(mutant: Mutant) -> str:
+    with tempfile.TemporaryDirectory(prefix="named-mutant-") as scratch:
+        copy = copy_of_the_checkout(Path(scratch))
+        if pytest_in(copy, mutant.tests) != 0:
+            return "CONTROL FAILED (the tests fail without the bug)"
+        source = copy / mutant.path
+        text = source.read_text()
+        if text.count(mutant.before) != 1:
+            return "DOES NOT APPLY (the code changed: update the mutant)"
+        source.write_text(text.replace(mutant.before, mutant.after))
+        code = pytest_in(copy, mutant.tests)
+    return {0: "SURVIVED", 1: "killed"}.get(code, f"ERROR (pytest exit {code})")
+
+
+def main(names: list[str]) -> int:
+    chosen = [mutant for mutant in MUTANTS if not names or mutant.name in names]
+    failures = 0
+    for mutant in chosen:
+        outcome = verdict(mutant)
+        failures += outcome != "killed"
+        print(f"{mutant.name:40} {outcome}\n    {mutant.bug}\n    by {' '.join(mutant.tests)}")
+    print(f"{len(chosen) - failures} of {len(chosen)} named mutants killed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,74 @@
+"""The status rules (docs/architecture.md): lowest to highest, sending < processed (and sent,
+own SMTP) < deferred < delivered < opened < clicked < failed < spam_report; an email shows the
+highest status among its events. The order here is the test's own, written from the rules."""
+
+import itertools
+
+import pytest
+
+from messaging.status import EmailStatus, highest_status, status_rank
+
+LOWEST_TO_HIGHEST = [
+    ["sending"],
+    ["processed", "sent"],
+    ["deferred"],
+    ["delivered"],
+    ["opened"],
+    ["clicked"],
+    ["failed"],
+    ["spam_report"],
+]
+LEVEL = {status: level for level, tied in enumerate(LOWEST_TO_HIGHEST) for status in tied}
+
+
+def test_every_status_has_a_place_in_the_order():
+    assert set(LEVEL) == set(EmailStatus.values)
+
+
+@pytest.mark.parametrize(("lower", "higher"), list(itertools.combinations(list(LEVEL), 2)))
+def test_ranks_follow_the_order(lower, higher):
+    if LEVEL[lower] < LEVEL[higher]:
+        assert status_rank(lower) < status_rank(higher)
+        assert highest_status([lower, higher]) == higher
+        assert highest_status([higher, lower]) == higher
+    else:  # own SMTP's `sent` sits with `processed`
+        assert status_rank(lower) == status_rank(higher)
+
+
+def test_sending_is_the_lowest_rank_of_all():
+    assert status_rank("sending") == 0
+    assert all(status_rank(status) > 0 for status in LEVEL if status != "sending")
+
+
+def test_ties_keep_the_first_seen():
+    assert highest_status(["processed", "sent"]) == "processed"
+    assert highest_status(["sent", "processed"]) == "sent"
+
+
+def test_no_events_means_still_sending():
+    assert highest_status([]) == "sending"
+
+
+def test_the_highest_of_many_in_any_order():
+    statuses = ["opened", "deferred", "spam_report", "delivered", "clicked", "failed"]
+    for order in itertools.permutations(statuses, 4):
+        assert highest_status(list(order)) == max(order, key=LEVEL.__getitem__)
+
+
+def test_the_database_derives_the_same_ranks():
+    """The SQL the database computes `status_rank` with: one WHEN per status, in the order."""
+    from django.db.models import PositiveSmallIntegerField
+
+    from messaging.status import status_rank_expression
+
+    expression = status_rank_expression()
+    ranks = {}
+    for when in expression.cases:
+        [(field, status)] = when.condition.children
+        assert field == "status"
+        ranks[status] = when.result.value
+    assert set(ranks) == set(LEVEL)
+    for lower, higher in itertools.combinations(list(LEVEL), 2):
+        assert (ranks[lower] < ranks[higher]) is (LEVEL[lower] < LEVEL[higher])
+        assert (ranks[lower] == ranks[higher]) is (LEVEL[lower] == LEVEL[higher])
+    assert isinstance(expression.output_field, PositiveSmallIntegerField)
