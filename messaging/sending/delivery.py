@@ -22,6 +22,8 @@ from messaging.sending.policy import (
 )
 from messaging.status import STATUS_RANK, EmailStatus
 from messaging.tracking.consequences import email_owner, email_suppress_consequences
+from messaging.tracking.eventlogs import EventLogError, EventLogUnavailable, event_log
+from messaging.tracking.rows import event_row
 from notifications.rendering import notification_render
 from notifications.services import notification_create
 from suppression.models import SuppressionReason
@@ -87,6 +89,10 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
     email = _claim(email_id, only_if_due=only_if_due)
     if email is None:
         return Delivery("skipped")
+    accepted = _accepted_earlier(email)
+    if accepted is not None:  # an earlier attempt reached the ESP: recorded, not sent again
+        _record_sent(email, accepted)
+        return Delivery("sent")
     try:
         message = build_message(email)
     except Exception as error:  # a PDF or template that cannot be built: ours, not the ESP's
@@ -103,29 +109,47 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
     return Delivery("sent")
 
 
+def _accepted_earlier(email: OutboundEmail) -> str | None:
+    """The ESP's id for this email if its own event log shows that an earlier attempt was
+    accepted (a worker died, or the ESP did not answer in time, after it took the email);
+    None where it does not, or the ESP keeps no log we can ask by recipient."""
+    if email.attempts < 2 or not email.tracked:
+        return None
+    lookup = getattr(event_log(email.esp), "recipient_events", None)
+    if lookup is None:
+        return None
+    try:
+        events = lookup(recipient=email.to_email, begin=email.created_at)
+    except (EventLogUnavailable, EventLogError) as error:
+        logger.warning("Could not ask the ESP's log about email %s: %s", email.pk, error)
+        return None
+    for event in events:
+        row = event_row(lookup.__self__.esp_name, event)
+        if row.email_id_hint == email.pk and row.status and row.event_type != "rejected":
+            logger.info("Email %s was accepted at an earlier attempt; not sent again", email.pk)
+            return row.message_id
+    return None
+
+
 def _claim(email_id, *, only_if_due: bool) -> OutboundEmail | None:
     """Marks the email as being sent, by this attempt, until its lease runs out (a worker
-    killed midway leaves it to the sweeper after that); committed at once."""
+    killed midway leaves it to the sweeper after that): one UPDATE, committed at once."""
     now = timezone.now()
     pending = Q(pk=email_id, status=EmailStatus.SENDING, esp_message_id="") & (
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
     if only_if_due:
         pending &= Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    with transaction.atomic():
-        claimed = (
-            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("clinic")
-            .filter(pending)
-            .order_by()[:1]
+    # A row another worker holds is skipped, not waited for.
+    free = OutboundEmail.objects.filter(pending).select_for_update(skip_locked=True).values("pk")
+    with transaction.atomic():  # one statement, committed before the ESP is called
+        claimed = OutboundEmail.objects.filter(pk__in=free).update(
+            attempts=F("attempts") + 1,
+            claimed_until=now + timedelta(seconds=settings.SEND_LEASE_SECONDS),
         )
-        email = next(iter(claimed), None)
-        if email is None:
-            return None
-        email.attempts += 1
-        email.claimed_until = now + timedelta(seconds=settings.SEND_LEASE_SECONDS)
-        email.save(update_fields=["attempts", "claimed_until"])
-    return email
+    if not claimed:
+        return None
+    return OutboundEmail.objects.select_related("clinic").get(pk=email_id)
 
 
 def _record_sent(email: OutboundEmail, message_id: str) -> None:

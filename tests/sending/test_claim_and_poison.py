@@ -144,3 +144,42 @@ def test_an_email_waiting_to_be_sent_with_no_attempt_under_way_is_flagged_once(c
     assert flagged.pk == waiting.pk
     assert "has waited to be sent since" in told.text
     assert "no attempt is under way" in told.text
+
+
+def died_after_the_esp_took_it(email: OutboundEmail) -> None:
+    """As a worker killed between the ESP's answer and our record leaves the email: still
+    `sending`, no message id, its lease run out."""
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status="sending",
+            esp_message_id="",
+            sent_at=None,
+            attempts=1,
+            claimed_until=timezone.now() - timedelta(seconds=1),
+        )
+
+
+def test_an_email_the_esp_took_before_the_worker_died_is_recorded_not_sent_again(
+    cast, esp_simulator
+):
+    email = send(cast, "taken@example.test")
+    assert deliver(email) == "sent"
+    [first] = esp_simulator.messages(email_id=str(email.pk))
+    wait_for(lambda: esp_simulator.events(), timeout=10)  # the ESP has logged its acceptance
+    died_after_the_esp_took_it(email)
+
+    assert deliver(email) == "sent"
+
+    assert len(esp_simulator.messages(email_id=str(email.pk))) == 1, "sent twice"
+    with scopes_disabled():
+        recorded = OutboundEmail.objects.get(pk=email.pk)
+    assert recorded.esp_message_id.strip("<>") == first["message_id"].strip("<>")
+    assert recorded.status != "sending"
+
+
+def test_an_email_the_esp_never_got_is_sent_when_its_lease_runs_out(cast, esp_simulator):
+    """The control for the test above: nothing in the ESP's log, so it goes."""
+    email = send(cast, "never@example.test")
+    died_after_the_esp_took_it(email)
+    assert deliver(email) == "sent"
+    assert len(esp_simulator.messages(email_id=str(email.pk))) == 1

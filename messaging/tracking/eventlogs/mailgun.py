@@ -76,6 +76,17 @@ class MailgunEventLog(ApiReader):
         }
         return [event for page in self._pages(params) for event in page.events]
 
+    def recipient_events(self, *, recipient: str, begin: datetime) -> list:
+        """Every event logged for this recipient since `begin`: what an earlier attempt to send
+        one of our emails may have left (messaging/sending/delivery.py)."""
+        params = {
+            "recipient": recipient,
+            "begin": epoch(begin - BEFORE_SENT),
+            "ascending": "yes",
+            "limit": PAGE_LIMIT,
+        }
+        return [event for page in self._pages(params) for event in page.events]
+
     def pages(self, *, begin: datetime, end: datetime) -> Iterator[Page]:
         # Whole seconds, the window widened to them: an event at 12:00:00.4 is in "until 12:00".
         params = {"begin": epoch(begin), "end": math.ceil(end.timestamp()), "ascending": "yes"}
