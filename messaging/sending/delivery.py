@@ -115,11 +115,11 @@ def _accepted_earlier(email: OutboundEmail) -> str | None:
     None where it does not, or the ESP keeps no log we can ask by recipient."""
     if email.attempts < 2 or not email.tracked:
         return None
-    lookup = getattr(event_log(email.esp), "recipient_events", None)
-    if lookup is None:
+    lookup = getattr(event_log(email.esp), "attempt_events", None)
+    if lookup is None:  # an ESP with no log we can read (SES): the unknown-outcome wait only
         return None
     try:
-        events = lookup(recipient=email.to_email, begin=email.created_at)
+        events = lookup(email_id=email.pk, recipient=email.to_email, begin=email.created_at)
     except (EventLogUnavailable, EventLogError) as error:
         logger.warning("Could not ask the ESP's log about email %s: %s", email.pk, error)
         return None

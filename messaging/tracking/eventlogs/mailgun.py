@@ -76,7 +76,7 @@ class MailgunEventLog(ApiReader):
         }
         return [event for page in self._pages(params) for event in page.events]
 
-    def recipient_events(self, *, recipient: str, begin: datetime) -> list:
+    def attempt_events(self, *, email_id, recipient: str, begin: datetime) -> list:
         """Every event logged for this recipient since `begin`: what an earlier attempt to send
         one of our emails may have left (messaging/sending/delivery.py)."""
         params = {

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from anymail.signals import AnymailTrackingEvent
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 
 from messaging.tracking.eventlogs import ApiReader, MessageRef, Page, anymail_setting, converter
@@ -98,6 +99,18 @@ def bounce_record(bounce: dict, metadata: dict | None = None) -> dict:
     return record
 
 
+def accepted(message: dict, recipient: str) -> AnymailTrackingEvent:
+    """An outbound message Postmark lists, as the acceptance of it ("queued")."""
+    return AnymailTrackingEvent(
+        event_type="queued",
+        timestamp=None,
+        message_id=message["MessageID"],
+        recipient=recipient,
+        metadata=message.get("Metadata") or {},
+        esp_event=message,
+    )
+
+
 class PostmarkEventLog(ApiReader):
     esp_name = "Postmark"
     # 404 from the bounces or messages listing: no such API at POSTMARK_API_URL. (A message's
@@ -128,6 +141,16 @@ class PostmarkEventLog(ApiReader):
         for page in self._listed("/bounces", "Bounces", {"messageID": message.message_id}):
             records += [bounce_record(bounce, metadata) for bounce in page]
         return [self.view.esp_to_anymail_event(record) for record in records]
+
+    def attempt_events(self, *, email_id, recipient: str, begin: datetime) -> list:
+        """What an earlier attempt to send one of our emails left: Postmark's outbound messages
+        to this recipient since `begin` (its outbound message search), each as the acceptance
+        anymail's backend would have recorded."""
+        params = {"recipient": recipient, "fromdate": eastern(begin - timedelta(minutes=5))}
+        found = []
+        for page in self._listed("/messages/outbound", "Messages", params):
+            found += [accepted(message, recipient) for message in page if message.get("MessageID")]
+        return found
 
     def pages(self, *, begin: datetime, end: datetime) -> Iterator[Page]:
         """Every bounce and spam complaint in the window, then the events of every message sent

@@ -130,6 +130,10 @@ class SendGridEventLog(ApiReader):
             events += self._message_events(str(summary.get("msg_id") or ""))
         return events
 
+    def attempt_events(self, *, email_id, recipient: str, begin: datetime) -> list:
+        """What an earlier attempt to send this email left: found by its email_id."""
+        return self.message_events(MessageRef(email_id=email_id, message_id="", sent_at=begin))
+
     def pages(self, *, begin: datetime, end: datetime) -> Iterator[Page]:
         """The events of every message with activity in the window, one message at a time."""
         for summary in self._window(begin, end):
