@@ -51,8 +51,9 @@ class ClinicSettingsForm(forms.ModelForm):
             "smtp_port",
             "smtp_username",
             "smtp_password",
-            "smtp_use_tls",
+            "smtp_security",
             "smtp_from_email",
+            "track_engagement",
         ]
         widgets = {"sending_connection": forms.RadioSelect}
 

@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_scopes import ScopedManager
 
+from clinic.encryption import EncryptedTextField
+
 
 def normalize_email_address(address: str) -> str:
     return address.strip().lower()
@@ -75,6 +77,10 @@ class Clinic(models.Model):
         PLATFORM_ESP = "platform_esp", "The platform's email service (delivery tracked)"
         OWN_SMTP = "own_smtp", "The clinic's own SMTP server (not tracked)"
 
+    class SmtpSecurity(models.TextChoices):
+        STARTTLS = "starttls", "STARTTLS (usually port 587 or 25)"
+        TLS = "tls", "TLS from the start (usually port 465)"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
     time_zone = models.CharField(
@@ -92,9 +98,22 @@ class Clinic(models.Model):
     smtp_host = models.CharField(max_length=255, blank=True)
     smtp_port = models.PositiveIntegerField(default=587)
     smtp_username = models.CharField(max_length=255, blank=True)
-    smtp_password = models.CharField(max_length=255, blank=True)
-    smtp_use_tls = models.BooleanField("use STARTTLS", default=True)
+    smtp_password = EncryptedTextField(blank=True, help_text="Encrypted at rest.")
+    smtp_security = models.CharField(
+        "SMTP encryption",
+        max_length=10,
+        choices=SmtpSecurity.choices,
+        default=SmtpSecurity.STARTTLS,
+        db_default=SmtpSecurity.STARTTLS,
+        help_text="Mail is only ever sent to the clinic's server encrypted.",
+    )
     smtp_from_email = models.EmailField(blank=True)
+    track_engagement = models.BooleanField(
+        "track opens and clicks",
+        default=True,
+        db_default=True,
+        help_text="Off: no tracking pixel and no rewritten links; the email log says so.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -249,3 +268,38 @@ class SmartFormRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} for {self.client}"
+
+
+class AuditEntry(models.Model):
+    """Append-only: who looked at or changed what. Read by support in admin."""
+
+    class Action(models.TextChoices):
+        VIEWED_EMAIL_LOG = "viewed_email_log", "Viewed a client's email log"
+        REACTIVATED_ADDRESS = "reactivated_address", "Reactivated a suppressed address"
+        DECIDED_REMOVAL_REQUEST = "decided_removal_request", "Decided a removal request"
+        CHANGED_CLINIC_SETTINGS = "changed_clinic_settings", "Changed clinic settings"
+        ISSUED_API_TOKEN = "issued_api_token", "Issued an API token"
+        REVOKED_API_TOKEN = "revoked_api_token", "Revoked an API token"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(
+        max_length=254, blank=True, help_text="Kept when the account is deleted."
+    )
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    target = models.CharField(max_length=300, blank=True, help_text="What was acted on.")
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_email} {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

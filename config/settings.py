@@ -22,6 +22,15 @@ SECRET_KEY = (
     if DEBUG
     else env_required("SECRET_KEY", "a long random value; only DEBUG=true may run without one")
 )
+# Secrets stored in the database (a clinic's SMTP password) are encrypted with these Fernet keys,
+# newest first; never SECRET_KEY (clinic/encryption.py). DEBUG alone may run with the fixed,
+# public development key.
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS",
+    ["ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="] if DEBUG else [],
+)
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    env_required("FIELD_ENCRYPTION_KEYS", "Fernet keys for secrets stored in the database")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", ("http", "https"))
 

@@ -85,6 +85,13 @@ class OutboundEmail(models.Model):
         blank=True,
         help_text="Why it was not sent at all, when it was refused before sending.",
     )
+    engagement_tracked = models.BooleanField(
+        "opens and clicks tracked",
+        default=True,
+        db_default=True,
+        help_text="Off when the clinic had open and click tracking switched off, or sent "
+        "through its own server.",
+    )
     esp = models.CharField("sent through", max_length=20, blank=True)
     esp_message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

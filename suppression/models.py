@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from clinic.models import NormalizedEmailField
+from clinic.models import Clinic, NormalizedEmailField
 
 
 class SuppressionReason(models.TextChoices):
@@ -71,6 +71,13 @@ class Suppression(models.Model):
     )
     esp_removal_attempts = models.PositiveSmallIntegerField(default=0)
     esp_removal_error = models.TextField(blank=True)
+    caused_by = models.ManyToManyField(
+        Clinic,
+        blank=True,
+        related_name="+",
+        help_text="The clinics whose emails bounced or drew the complaint: for them the "
+        "suppression applies whatever connection they send through.",
+    )
 
     class Meta:
         ordering = ["-last_seen"]
@@ -129,6 +136,16 @@ class RemovalRequest(models.Model):
     esp = models.CharField(max_length=20)
     spf = models.CharField("SPF verdict", max_length=100, blank=True)
     dkim = models.CharField("DKIM verdict", max_length=100, blank=True)
+    dmarc = models.CharField("DMARC verdict", max_length=100, blank=True)
+    verified = models.BooleanField(
+        "sent by the client",
+        default=False,
+        help_text="The ESP's own checks show the address's domain sent it (DMARC, or aligned "
+        "SPF or DKIM). Only a verified request can be approved.",
+    )
+    verification = models.TextField(
+        blank=True, help_text="Why the request is, or is not, taken as the client's own."
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from clinic.models import (
     Appointment,
+    AuditEntry,
     Client,
     Clinic,
     Invoice,
@@ -160,3 +161,14 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     clinic = factory.SubFactory(ClinicFactory)
     recipient = factory.SubFactory(UserFactory)
     text = "Direct message to a client failed."
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEntry
+
+    clinic = factory.SubFactory(ClinicFactory)
+    actor = factory.SubFactory(UserFactory)
+    actor_email = factory.LazyAttribute(lambda entry: entry.actor.email)
+    action = AuditEntry.Action.VIEWED_EMAIL_LOG
+    target = "Client 1"

@@ -28,7 +28,8 @@ def smtp_connection(clinic: Clinic):
         port=clinic.smtp_port,
         username=clinic.smtp_username or None,
         password=clinic.smtp_password or None,
-        use_tls=clinic.smtp_use_tls,
+        use_tls=clinic.smtp_security == Clinic.SmtpSecurity.STARTTLS,
+        use_ssl=clinic.smtp_security == Clinic.SmtpSecurity.TLS,
         timeout=settings.EMAIL_TIMEOUT,
     )
 

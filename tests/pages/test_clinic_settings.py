@@ -22,7 +22,7 @@ def test_settings_are_saved_and_the_password_never_shown_back(client, cast):
             "smtp_port": 587,
             "smtp_username": "alice",
             "smtp_password": "pa55-word-secret",
-            "smtp_use_tls": "on",
+            "smtp_security": "starttls",
             "smtp_from_email": "desk@alice.test",
         },
     )

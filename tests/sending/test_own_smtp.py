@@ -74,7 +74,6 @@ def own_smtp_clinic(cast, smtp_server):
     clinic.sending_connection = "own_smtp"
     clinic.smtp_host, clinic.smtp_port = "127.0.0.1", controller.port
     clinic.smtp_username, clinic.smtp_password = "clinic-user", "clinic-pass"
-    clinic.smtp_use_tls = False
     clinic.smtp_from_email = "front-desk@alice-physio.test"
     clinic.save()
     return clinic

@@ -84,9 +84,9 @@ class Command(BaseCommand):
         cursor.execute(
             """INSERT INTO clinic_clinic (id, name, slug, time_zone, from_name, reminder_lead_hours,
                    sending_connection, smtp_host, smtp_port, smtp_username, smtp_password,
-                   smtp_use_tls, smtp_from_email, created_at)
+                   smtp_security, smtp_from_email, created_at)
                SELECT n, 'Scale clinic ' || n, 'scale-' || n, 'Europe/London', '', 24,
-                   'platform_esp', '', 587, '', '', true, '', now()
+                   'platform_esp', '', 587, '', '', 'starttls', '', now()
                FROM generate_series(%s, %s) AS n""",
             [start, start + count - 1],
         )
