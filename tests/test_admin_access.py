@@ -1,5 +1,7 @@
 import pytest
 
+from tests.otp import support_login
+
 
 @pytest.mark.parametrize(
     "path",
@@ -21,20 +23,20 @@ def test_clinic_staff_reach_no_admin_page(client, cast, path):
 
 
 def test_support_sees_every_clinics_clients(client, cast):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     body = client.get("/admin/clinic/client/").content.decode()
     assert "Bob Brown" in body
     assert "Dana Dunn" in body
 
 
 def test_support_opens_a_client_of_any_clinic(client, cast):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     assert client.get(f"/admin/clinic/client/{cast.dana.pk}/change/").status_code == 200
 
 
 def test_the_smtp_password_is_never_shown_back(client, cast):
     cast.alice_clinic.smtp_password = "s3cret-smtp-pass"
     cast.alice_clinic.save()
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     body = client.get(f"/admin/clinic/clinic/{cast.alice_clinic.pk}/change/").content.decode()
     assert "s3cret-smtp-pass" not in body

@@ -1,3 +1,6 @@
+from tests.otp import support_login
+
+
 def test_it_lists_only_the_users_clinic_clients(client, cast):
     client.force_login(cast.alice)
     body = client.get("/clients/").content.decode()
@@ -36,5 +39,5 @@ def test_anonymous_is_sent_to_login(client, cast):
 
 
 def test_a_user_without_a_clinic_gets_403_on_clinic_pages(client, cast):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     assert client.get("/clients/").status_code == 403

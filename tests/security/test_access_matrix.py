@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 
 from notifications.services import notification_create
 from tests.factories import SmartFormFactory
+from tests.otp import support_login
 
 ROLES = ["anonymous", "alice", "alice_admin", "charlie", "support"]
 #        anonymous  practitioner A  admin A  practitioner B  support
@@ -87,7 +88,9 @@ def world(cast):
 
 
 def as_role(client, cast, role: str):
-    if role != "anonymous":
+    if role == "support":
+        support_login(client, cast.support)
+    elif role != "anonymous":
         client.force_login(getattr(cast, role))
     return client
 

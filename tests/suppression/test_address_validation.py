@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from clinic.addresses import suggest_address, validate_email_syntax
 from clinic.forms import ClientForm
+from tests.otp import support_login
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,7 @@ def test_the_edit_page_shows_the_suggestion(client, cast):
 
 
 def test_the_admin_refuses_bad_syntax(client, cast):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     page = client.post(
         f"/admin/clinic/client/{cast.bob.pk}/change/",
         {

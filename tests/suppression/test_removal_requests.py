@@ -7,6 +7,7 @@ import pytest
 
 from suppression.models import RemovalRequest, Suppression, SuppressionReason
 from suppression.services import suppression_record
+from tests.otp import support_login
 from tests.tracking.helpers import basic_auth
 
 MIME = """\
@@ -88,7 +89,7 @@ def test_support_approves_it_and_the_address_is_reactivated_with_the_request_as_
     post_inbound(client, MIME)
     # Decided days after it came in: the evidence keeps the day it was received.
     RemovalRequest.objects.update(received_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/admin/suppression/removalrequest/",
@@ -108,7 +109,7 @@ def test_support_approves_it_and_the_address_is_reactivated_with_the_request_as_
 
 def test_support_declines_it(client, cast, complaint):
     post_inbound(client, MIME)
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     client.post(
         "/admin/suppression/removalrequest/",
         {"action": "decline", "_selected_action": [RemovalRequest.objects.get().pk]},

@@ -4,6 +4,7 @@ from django_scopes import scopes_disabled
 from suppression.models import Suppression, SuppressionReason
 from suppression.services import suppression_reactivate, suppression_record
 from tests.factories import ClientFactory
+from tests.otp import support_login
 from tests.tracking.helpers import post_fixture, tracked_email
 
 
@@ -21,13 +22,13 @@ def suppressed_bob(cast):
 
 @pytest.mark.parametrize("term", ["bob@example", "Bob Brown", "Charlie Osteo"])
 def test_support_finds_it_by_address_client_or_clinic(client, cast, suppressed_bob, term):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     body = client.get("/admin/suppression/suppression/", {"q": term}).content.decode()
     assert "bob@example.test" in body
 
 
 def test_support_filters_by_reason_esp_and_state(client, cast, suppressed_bob):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     url = "/admin/suppression/suppression/"
     assert "bob@example.test" in client.get(url, {"reason": "spam_complaint"}).content.decode()
     assert "bob@example.test" not in client.get(url, {"reason": "hard_bounce"}).content.decode()
@@ -47,7 +48,7 @@ def test_the_detail_shows_every_clinics_clients_events_and_history(client, cast,
     with scopes_disabled():
         ClientFactory(clinic=cast.charlie_clinic, name="Bob at Charlie's", email="bob@example.test")
     suppression = Suppression.objects.get()
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     body = client.get(f"/admin/suppression/suppression/{suppression.pk}/change/").content.decode()
     assert "Bob Brown</a>, Alice Physio" in body
     assert "Bob at Charlie&#x27;s</a>, Charlie Osteo" in body
@@ -59,7 +60,7 @@ def test_the_detail_shows_every_clinics_clients_events_and_history(client, cast,
 def test_the_reactivate_action_asks_for_a_reason_then_refuses_a_complaint_without_request(
     client, cast, suppressed_bob
 ):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     url = "/admin/suppression/suppression/"
     page = client.post(url, {"action": "reactivate", "_selected_action": [suppressed_bob.pk]})
     assert "only on the client's own request" in page.content.decode()
@@ -80,7 +81,7 @@ def test_the_reactivate_action_asks_for_a_reason_then_refuses_a_complaint_withou
 def test_the_reactivate_action_with_the_clients_request(
     client, cast, suppressed_bob, eager_celery, esp_simulator, django_capture_on_commit_callbacks
 ):
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(
             "/admin/suppression/suppression/",
@@ -110,7 +111,7 @@ def test_a_second_suppression_after_reactivation_warns_that_it_may_recur(client,
     suppression_record(
         address="bob@example.test", stream="mailgun", reason=SuppressionReason.HARD_BOUNCE
     )
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     body = client.get(f"/admin/suppression/suppression/{suppression.pk}/change/").content.decode()
     assert "has been suppressed again: the cause may recur" in body
 

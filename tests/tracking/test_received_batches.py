@@ -22,6 +22,7 @@ from messaging.tracking.drain import DRAIN_LOCK, Drained, inbox_drain
 from messaging.tracking.receive import DrainRequests, events_receive
 from messaging.tracking.rows import EventRow, rows_dump
 from messaging.tracking.tasks import inbox_drain_task
+from tests.otp import support_login
 from tests.processes import celery_broker, wait_for
 from tests.tracking.helpers import basic_auth, load, post_json, tracked_email
 
@@ -214,7 +215,7 @@ def test_a_batch_that_cannot_be_applied_is_set_aside_and_the_others_applied(cast
 def test_support_applies_a_set_aside_batch_again(client, cast, bob_email):
     batch_id = events_receive(esp="postmark", rows=[_delivered_row()])
     ReceivedBatch.objects.filter(pk=batch_id).update(failed_at="2026-11-22T10:00Z", error="x")
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     page = client.get("/admin/messaging/receivedbatch/?failed_at__isempty=0")
     assert page.status_code == 200
     assert b'<td class="field-error">x</td>' in page.content

@@ -10,6 +10,7 @@ from messaging.models import EmailEvent, OutboundEmail
 from messaging.tracking.tasks import stuck_emails_flag_task
 from notifications.models import Notification
 from suppression.streams import SMTP
+from tests.otp import support_login
 from tests.tracking.helpers import emails_aged, load, post_fixture, post_json, tracked_email
 
 
@@ -52,7 +53,7 @@ def test_support_lists_flagged_emails(client, cast):
     email = tracked_email(cast.alice_clinic, cast.bob, esp="mailgun")
     sent_minutes_ago(email, 30)
     stuck_emails_flag_task()
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     page = client.get("/admin/messaging/outboundemail/?stuck=yes")
     assert page.status_code == 200
     assert "bob@example.test" in page.content.decode()

@@ -7,6 +7,7 @@ from django_scopes import scopes_disabled
 
 from messaging.models import EmailEvent, OutboundEmail
 from messaging.tracking.tasks import events_rematch_task
+from tests.otp import support_login
 from tests.tracking.helpers import MESSAGE_IDS, load, post_json, tracked_email
 
 
@@ -45,7 +46,7 @@ def test_after_the_window_it_is_left_for_support_not_dropped(client, cast):
     assert events_rematch_task() == 0
     with scopes_disabled():
         assert EmailEvent.objects.filter(email__isnull=True).count() == 1
-    client.force_login(cast.support)
+    support_login(client, cast.support)
     page = client.get("/admin/messaging/emailevent/?matched=no")
     assert page.status_code == 200
     assert "sendgrid" in page.content.decode()
