@@ -1,10 +1,34 @@
+"""Whether a clinic may mail an address or a client, and what it may be told about why not.
+
+Consent is per clinic and person. A suppression applies to a clinic when its own emails caused it
+(a hard bounce or a complaint of its mail; `Suppression.caused_by`), whatever connection the clinic
+sends through, and when it is on the stream the clinic sends on now (the platform's shared ESP
+account, whose list guards every clinic on it). A clinic's own SMTP server is not that stream, so
+suppressions other clinics' emails caused do not apply there. A clinic learns the reason, date and
+the ESP's words only of suppressions its own emails caused; of the others, only that the address
+cannot be emailed."""
+
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clinic.models import Client, Clinic
 from suppression.models import Refusal, Suppression
 from suppression.streams import suppression_stream
 
 OPTED_OUT_WORDS = "The client is opted out of appointment communications{since}. Reason: {reason}"
+
+UNDISCLOSED_LABEL = "Cannot be emailed"
+UNDISCLOSED_WORDS = (
+    "Our email provider will not deliver to this address. Check the address with the client; "
+    "if it is right, support can tell you more and reactivate it."
+)
+OTHER_CLINICS_ONLY_WORDS = (
+    "The platform's email service does not deliver to this address, because of emails other "
+    "than this clinic's. Your own server is not stopped by that; check the address with the "
+    "client if your emails do not arrive."
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +52,52 @@ class MailPermission:
 ALLOWED = MailPermission()
 
 
+@dataclass(frozen=True)
+class AddressBlock:
+    """A suppression as one clinic may see it: in full when its own emails caused it,
+    otherwise only that the address cannot be emailed."""
+
+    suppression: Suppression
+    disclosed: bool
+
+    @property
+    def label(self) -> str:
+        return self.suppression.get_reason_display() if self.disclosed else UNDISCLOSED_LABEL
+
+    @property
+    def since(self) -> datetime | None:
+        return self.suppression.first_seen if self.disclosed else None
+
+    @property
+    def words(self) -> str:
+        return self.suppression.words if self.disclosed else UNDISCLOSED_WORDS
+
+    @property
+    def diagnostic(self) -> str:
+        return self.suppression.diagnostic if self.disclosed else ""
+
+
+def _caused_by(clinic: Clinic):
+    return Exists(
+        Suppression.caused_by.through.objects.filter(
+            suppression_id=OuterRef("pk"), clinic_id=clinic.pk
+        )
+    )
+
+
+def applicable_suppressions(*, clinic: Clinic) -> QuerySet[Suppression]:
+    """The active suppressions that stop this clinic mailing, each annotated `own` when the
+    clinic's emails caused it; own ones first."""
+    stream = suppression_stream(clinic)
+    applies = Q(own=True) | Q(stream=stream) if stream else Q(own=True)
+    return (
+        Suppression.objects.filter(active=True)
+        .annotate(own=_caused_by(clinic))
+        .filter(applies)
+        .order_by("-own", "-last_seen")
+    )
+
+
 def mail_permission(*, client: Client, appointment_mail: bool = False) -> MailPermission:
     """May this client be mailed, and if not, why. Appointment mail also needs the client's
     consent to appointment communications."""
@@ -42,30 +112,38 @@ def mail_permission(*, client: Client, appointment_mail: bool = False) -> MailPe
 
 
 def address_permission(*, clinic: Clinic, address: str) -> MailPermission:
-    """May this address be mailed for this clinic, and if not, why."""
+    """May this address be mailed for this clinic, and if not, why (as far as it may know)."""
     if not address:
         return MailPermission(Refusal.NO_ADDRESS, "This client has no email address on file.")
-    suppression = address_suppression(clinic=clinic, address=address)
-    if suppression is None:
+    block = address_block(clinic=clinic, address=address)
+    if block is None:
         return ALLOWED
-    return MailPermission(Refusal.SUPPRESSED, suppression.words, suppression.diagnostic)
+    return MailPermission(Refusal.SUPPRESSED, block.words, block.diagnostic)
 
 
-def address_suppression(*, clinic: Clinic, address: str) -> Suppression | None:
-    """The active suppression that stops this clinic mailing the address, if any."""
-    stream = suppression_stream(clinic)
-    if not address or stream is None:
+def address_block(*, clinic: Clinic, address: str) -> AddressBlock | None:
+    """What stops this clinic mailing the address, as far as the clinic may know, if anything."""
+    if not address:
         return None
-    return Suppression.objects.filter(address=address, stream=stream, active=True).first()
+    suppression = applicable_suppressions(clinic=clinic).filter(address=address).first()
+    if suppression is None:
+        return None
+    return AddressBlock(suppression=suppression, disclosed=suppression.own)
+
+
+def address_warning(*, clinic: Clinic, address: str) -> str:
+    """A warning, with no reason given, when the platform's email service would refuse an
+    address that this clinic, on its own server, may still mail; else nothing."""
+    if not address or suppression_stream(clinic) is not None:
+        return ""
+    refused = Suppression.objects.filter(address=address, active=True).exists()
+    return OTHER_CLINICS_ONLY_WORDS if refused else ""
 
 
 def suppressed_addresses(*, clinic: Clinic, addresses: list[str]) -> set[str]:
     """Which of these addresses this clinic may not mail (one query)."""
-    stream = suppression_stream(clinic)
-    if stream is None:
-        return set()
     return set(
-        Suppression.objects.filter(
-            address__in=[a for a in addresses if a], stream=stream, active=True
-        ).values_list("address", flat=True)
+        applicable_suppressions(clinic=clinic)
+        .filter(address__in=[a for a in addresses if a])
+        .values_list("address", flat=True)
     )

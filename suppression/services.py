@@ -28,8 +28,10 @@ def suppression_record(
     source_email_id=None,
     source_event_id: int | None = None,
     actor=None,
+    clinic=None,
 ) -> Suppression:
-    """Suppresses an address on a stream (again), and writes the change to its history."""
+    """Suppresses an address on a stream (again), and writes the change to its history. `clinic`
+    is the clinic whose email caused it: for that clinic it applies on every connection."""
     address = normalize_email_address(address)
     suppression, created = Suppression.objects.select_for_update().get_or_create(
         address=address,
@@ -52,6 +54,8 @@ def suppression_record(
             active=True,
         )
         suppression.refresh_from_db()
+    if clinic is not None:
+        suppression.caused_by.add(clinic)
     SuppressionHistory.objects.create(
         suppression=suppression,
         actor=actor,

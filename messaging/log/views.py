@@ -9,7 +9,7 @@ from messaging.log.forms import send_forms_for
 from messaging.log.presentation import client_email_context, email_log_context
 from messaging.sending.connections import smtp_test_send
 from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
-from suppression.selectors import address_suppression
+from suppression.selectors import address_block, address_warning
 
 
 @require_GET
@@ -21,7 +21,8 @@ def client_summary(request, client_id: int):
         "client": client,
         "appointments": client_upcoming_appointments(client=client),
         "form_requests": client_form_requests(client=client),
-        "suppression": address_suppression(clinic=request.clinic, address=client.email),
+        "address_block": address_block(clinic=request.clinic, address=client.email),
+        "address_warning": address_warning(clinic=request.clinic, address=client.email),
         **client_email_context(client, request.GET.get("page")),
     }
     return render(request, "messaging/client_summary.html", context)

@@ -32,6 +32,7 @@ def email_suppress_consequences(
         diagnostic=diagnostic,
         source_email_id=email.id,
         source_event_id=source_event_id,
+        clinic=email.clinic,
     )
     with scope(clinic=email.clinic_id):
         client_opt_out(

@@ -19,7 +19,10 @@ def api(cast):
 
 def test_clients_shape_and_search(api, cast):
     suppression_record(
-        address="bob@example.test", stream="mailgun", reason=SuppressionReason.HARD_BOUNCE
+        address="bob@example.test",
+        stream="mailgun",
+        clinic=cast.alice_clinic,
+        reason=SuppressionReason.HARD_BOUNCE,
     )
     body = api.get("/api/clients", {"q": "bob"}).json()
     assert body == {
@@ -96,6 +99,7 @@ def test_post_to_a_suppressed_address_is_409_with_the_reason(
     suppression_record(
         address="bob@example.test",
         stream="mailgun",
+        clinic=cast.alice_clinic,
         reason=SuppressionReason.HARD_BOUNCE,
         diagnostic="550 5.1.1 no such user",
     )

@@ -65,6 +65,7 @@ def test_a_suppressed_address_is_refused_on_screen_and_nothing_is_queued(
     suppression_record(
         address="bob@example.test",
         stream="mailgun",
+        clinic=cast.alice_clinic,
         reason=SuppressionReason.HARD_BOUNCE,
         diagnostic="550 5.1.1 no such user",
     )

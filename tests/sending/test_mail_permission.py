@@ -19,10 +19,11 @@ from suppression.services import client_opt_out, suppression_record
 from tests.factories import ClientFactory, SmartFormFactory
 
 
-def suppress_bob() -> None:
+def suppress_bob(cast) -> None:
     suppression_record(
         address="bob@example.test",
         stream="mailgun",
+        clinic=cast.alice_clinic,
         reason=SuppressionReason.HARD_BOUNCE,
         diagnostic="550 5.1.1 no such user",
     )
@@ -56,7 +57,7 @@ def test_no_address_is_its_own_code(cast):
 
 
 def test_a_suppressed_address_has_the_code_the_reasons_words_and_the_providers(cast):
-    suppress_bob()
+    suppress_bob(cast)
     permission = mail_permission(client=cast.bob)
     assert permission.refusal == Refusal.SUPPRESSED == "suppressed"
     assert permission.words.startswith("Emails to this address bounce")
@@ -74,7 +75,7 @@ def test_an_opt_out_refuses_appointment_mail_only(cast):
 
 
 def test_the_refused_email_keeps_the_code_and_is_asked_about_once(cast, asked):
-    suppress_bob()
+    suppress_bob(cast)
     with scope(clinic=cast.alice_clinic):
         email = direct_message_send(client=cast.bob, subject="Hi", body="x", sent_by=cast.alice)
     assert len(asked) == 1
@@ -105,7 +106,7 @@ def test_a_triggered_email_to_an_opted_out_client_keeps_the_code(cast):
 @pytest.mark.parametrize("suppressed", [False, True])
 def test_a_smart_form_send_asks_once(cast, asked, suppressed):
     if suppressed:
-        suppress_bob()
+        suppress_bob(cast)
     with scope(clinic=cast.alice_clinic):
         form = SmartFormFactory(clinic=cast.alice_clinic)
         email = smart_form_send(form=form, client=cast.bob, sent_by=cast.alice)
@@ -143,7 +144,7 @@ def test_the_api_answers_a_client_without_an_address_with_no_address(api, cast, 
 
 
 def test_the_api_answers_a_suppressed_address_with_suppressed_asking_once(api, cast, asked):
-    suppress_bob()
+    suppress_bob(cast)
     response = post_message(api, cast.bob)
     assert response.status_code == 409
     assert response.json()["error"] == "suppressed"

@@ -58,6 +58,7 @@ def test_a_suppressed_address_gets_nothing_and_the_sender_is_told_why(
     suppression_record(
         address="BOB@example.test",
         stream="mailgun",
+        clinic=cast.alice_clinic,
         reason=SuppressionReason.HARD_BOUNCE,
         diagnostic="550 5.1.1 mailbox does not exist",
     )
@@ -73,7 +74,10 @@ def test_a_triggered_send_to_a_suppressed_address_notifies_the_practitioner(
     cast, esp_simulator, django_capture_on_commit_callbacks
 ):
     suppression_record(
-        address="bob@example.test", stream="mailgun", reason=SuppressionReason.SPAM_COMPLAINT
+        address="bob@example.test",
+        stream="mailgun",
+        clinic=cast.alice_clinic,
+        reason=SuppressionReason.SPAM_COMPLAINT,
     )
     with scope(clinic=cast.alice_clinic), django_capture_on_commit_callbacks(execute=True):
         book(cast)

@@ -9,6 +9,7 @@ def suppress_bob(cast):
     suppression = suppression_record(
         address="bob@example.test",
         stream="mailgun",
+        clinic=cast.alice_clinic,
         reason=SuppressionReason.HARD_BOUNCE,
         diagnostic="550 5.1.1 mailbox does not exist",
     )
