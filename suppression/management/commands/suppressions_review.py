@@ -292,8 +292,10 @@ def _clinics_concerned(suppression: Suppression, source_email) -> list[Clinic]:
     """The clinic whose email the event was about, and every clinic with a client at this
     address whose mail is checked against this stream's list."""
     concerned = {source_email.clinic_id} if source_email else set()
+    caused = set(suppression.caused_by.values_list("pk", flat=True))
+    concerned |= caused
     for clinic in Clinic.objects.filter(clients__email=suppression.address).distinct():
-        if suppression_stream(clinic) == suppression.stream:
+        if suppression_stream(clinic) == suppression.stream or clinic.pk in caused:
             concerned.add(clinic.pk)
     return list(Clinic.objects.filter(pk__in=concerned).order_by("pk"))
 
