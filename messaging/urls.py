@@ -1,4 +1,3 @@
-from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
@@ -7,12 +6,12 @@ from django.urls import URLPattern, path, re_path
 
 from messaging.tracking import webhooks
 
-# Each ESP's tracking view (ours, which keeps a post as one batch) and inbound view (anymail's),
-# at anymail's own paths and names.
+# Each ESP's tracking view (ours, which keeps a post as one batch) and inbound view (anymail's;
+# for SES ours, which verifies SNS's signature), at anymail's own paths and names.
 VIEWS = {
     "mailgun": (webhooks.MailgunTracking, MailgunInboundWebhookView),
     "postmark": (webhooks.PostmarkTracking, PostmarkInboundWebhookView),
-    "amazon_ses": (webhooks.AmazonSESTracking, AmazonSESInboundWebhookView),
+    "amazon_ses": (webhooks.AmazonSESTracking, webhooks.AmazonSESInbound),
     "sendgrid": (webhooks.SendGridTracking, SendGridInboundWebhookView),
 }
 

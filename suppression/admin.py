@@ -1,19 +1,17 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Q
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from clinic.models import Client
 from suppression.forms import ReactivationForm
 from suppression.models import RemovalRequest, Suppression, SuppressionHistory
-from suppression.services import (
-    ClientRequest,
-    Refused,
-    removal_request_decide,
-    suppression_reactivate,
-)
+from suppression.removal_requests import removal_request_decide
+from suppression.services import ClientRequest, Refused, suppression_reactivate
 from suppression.tasks import esp_removal_task
 
 
@@ -33,7 +31,7 @@ class HistoryInline(admin.TabularInline):
 
 class RemovalRequestInline(admin.TabularInline):
     model = RemovalRequest
-    fields = ["received_at", "from_address", "subject", "spf", "dkim", "state"]
+    fields = ["received_at", "from_address", "subject", "verified", "spf", "dkim", "state"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -226,10 +224,25 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 @admin.register(RemovalRequest)
 class RemovalRequestAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "from_address", "subject", "spf", "dkim", "state"]
-    list_filter = ["state", "esp"]
+    """Support decides removal requests here, and only here: nothing else edits one. A request
+    the ESP's own checks do not show the client sent cannot be approved, and says why."""
+
+    list_display = [
+        "received_at",
+        "from_address",
+        "subject",
+        "esp",
+        "verified",
+        "spf",
+        "dkim",
+        "dmarc",
+        "state",
+        "verification",
+    ]
+    list_filter = ["state", "verified", "esp"]
     search_fields = ["from_address", "subject"]
-    readonly_fields = [
+    fields = [
+        "can_it_be_approved",
         "suppression",
         "received_at",
         "from_address",
@@ -237,30 +250,64 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         "text",
         "message_id",
         "esp",
+        "verified",
+        "verification",
         "spf",
         "dkim",
+        "dmarc",
         "state",
         "decided_by",
         "decided_at",
     ]
+    readonly_fields = fields
     actions = ["approve", "decline"]
+    change_form_template = "admin/suppression/removalrequest/change_form.html"
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    def _decide(self, request, queryset, approve: bool) -> None:
-        for removal_request in queryset.select_related("suppression"):
-            try:
-                removal_request_decide(request=removal_request, actor=request.user, approve=approve)
-            except Refused as refusal:
-                self.message_user(request, f"{removal_request}: {refusal}", messages.ERROR)
-            else:
-                self.message_user(request, f"{removal_request}: done.", messages.SUCCESS)
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # decided with the actions or the buttons, never by editing its fields
+
+    def get_urls(self):
+        decide = path(
+            "<path:object_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),
+            name="suppression_removalrequest_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    @admin.display(description="Can it be approved?")
+    def can_it_be_approved(self, obj: RemovalRequest) -> str:
+        if obj.state != RemovalRequest.State.PENDING:
+            return f"Already decided: {obj.get_state_display()}."
+        if not obj.verified:
+            return format_html("<strong>No.</strong> {}", obj.verification)
+        return format_html("Yes: {}", obj.verification)
+
+    def _decide(self, request, removal_request: RemovalRequest, approve: bool) -> None:
+        try:
+            removal_request_decide(request=removal_request, actor=request.user, approve=approve)
+        except Refused as refusal:
+            self.message_user(request, f"{removal_request}: {refusal}", messages.ERROR)
+        else:
+            done = "approved: address reactivated" if approve else "declined"
+            self.message_user(request, f"{removal_request}: {done}.", messages.SUCCESS)
 
     @admin.action(description="Approve: reactivate the address")
     def approve(self, request, queryset):
-        self._decide(request, queryset, approve=True)
+        for removal_request in queryset:
+            self._decide(request, removal_request, approve=True)
 
     @admin.action(description="Decline")
     def decline(self, request, queryset):
-        self._decide(request, queryset, approve=False)
+        for removal_request in queryset:
+            self._decide(request, removal_request, approve=False)
+
+    def decide_view(self, request, object_id):
+        """The Approve and Decline buttons of a request's page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        removal_request = get_object_or_404(RemovalRequest, pk=object_id)
+        self._decide(request, removal_request, approve="approve" in request.POST)
+        return redirect("admin:suppression_removalrequest_change", removal_request.pk)

@@ -1,5 +1,6 @@
 """Removal requests by email: anymail's inbound webhook hands us each received message."""
 
+import json
 import re
 
 from anymail.signals import inbound
@@ -8,34 +9,105 @@ from django.dispatch import receiver
 from django_scopes import scopes_disabled
 
 from clinic.models import normalize_email_address
-from suppression.services import removal_request_receive
+from suppression.removal_requests import removal_request_receive
+from suppression.sender_auth import EspVerdicts, single_signature_domain
 from suppression.streams import stream_for_esp
 
 
-def _header_verdict(message, header: str, pattern: str) -> str:
-    for value in message.get_all(header, []) or []:
-        found = re.search(pattern, str(value), re.IGNORECASE)
-        if found:
-            return found.group(1).lower()
-    return ""
+def _one_posted(request, name: str) -> str:
+    """A field the ESP posted once; posted twice (a sender's header of the same name beside
+    the ESP's own), it is no verdict."""
+    posted = getattr(request, "POST", None)
+    values = posted.getlist(name) if posted is not None else []
+    return str(values[0]).strip() if len(values) == 1 else ""
 
 
-def _esp_field(esp_event, name: str) -> str:
-    posted = getattr(esp_event, "POST", None)
-    return str(posted.get(name, "")) if posted is not None else ""
+def _status(verdict) -> str:
+    return str(verdict.get("status", "")).strip() if isinstance(verdict, dict) else ""
 
 
-def auth_verdicts(message, esp_event) -> tuple[str, str]:
-    """The SPF and DKIM verdicts the ESP gives, from its fields or the receiving headers."""
-    spf = (
-        _esp_field(esp_event, "X-Mailgun-Spf")
-        or _header_verdict(message, "Received-SPF", r"^\s*(\w+)")
-        or _header_verdict(message, "Authentication-Results", r"\bspf=(\w+)")
+def _signatures(message) -> list[str]:
+    return [str(value) for value in message.get_all("DKIM-Signature", []) or []]
+
+
+def mailgun_verdicts(message, request) -> EspVerdicts:
+    """Mailgun posts its checks as the fields X-Mailgun-Spf (of the envelope sender, `sender`)
+    and X-Mailgun-Dkim-Check-Result, which names no domain."""
+    spf, dkim = (
+        _one_posted(request, name) if len(message.get_all(name, []) or []) <= 1 else ""
+        for name in ("X-Mailgun-Spf", "X-Mailgun-Dkim-Check-Result")
     )
-    dkim = _esp_field(esp_event, "X-Mailgun-Dkim-Check-Result") or _header_verdict(
-        message, "Authentication-Results", r"\bdkim=(\w+)"
+    return EspVerdicts(
+        esp="Mailgun",
+        spf=spf,
+        envelope_sender=_one_posted(request, "sender"),
+        dkim=dkim,
+        dkim_domains=single_signature_domain(_signatures(message), dkim),
     )
-    return spf, dkim
+
+
+def amazon_ses_verdicts(message, notification: dict) -> EspVerdicts:
+    """SES's receipt notification (anymail's esp_event) holds receipt.spfVerdict, dkimVerdict
+    and dmarcVerdict; SPF is of mail.source, the envelope sender; the DKIM verdict names no
+    domain."""
+    receipt = notification.get("receipt") or {}
+    dkim = _status(receipt.get("dkimVerdict"))
+    return EspVerdicts(
+        esp="Amazon SES",
+        spf=_status(receipt.get("spfVerdict")),
+        envelope_sender=str((notification.get("mail") or {}).get("source") or ""),
+        dkim=dkim,
+        dkim_domains=single_signature_domain(_signatures(message), dkim),
+        dmarc=_status(receipt.get("dmarcVerdict")),
+    )
+
+
+def sendgrid_verdicts(message, request) -> EspVerdicts:
+    """Inbound Parse posts `SPF`, `dkim` naming each signing domain ("{@example.com : pass}")
+    and the envelope as JSON."""
+    dkim = _one_posted(request, "dkim")
+    domains = tuple(
+        (domain.rstrip(".").lower(), result.lower())
+        for domain, result in re.findall(r"@([^\s:,{}]+)\s*:\s*([A-Za-z]+)", dkim)
+    )
+    try:
+        envelope = json.loads(_one_posted(request, "envelope") or "{}")
+    except ValueError:
+        envelope = {}
+    sender = envelope.get("from") if isinstance(envelope, dict) else ""
+    return EspVerdicts(
+        esp="SendGrid",
+        spf=_one_posted(request, "SPF"),
+        envelope_sender=sender if isinstance(sender, str) else "",
+        dkim=dkim,
+        dkim_domains=domains,
+    )
+
+
+def postmark_verdicts(message, payload) -> EspVerdicts:
+    """Postmark posts no verdict of its own: the Received-SPF it passes on is one of the
+    message's headers, which a sender can write too."""
+    return EspVerdicts(
+        esp="Postmark",
+        note="Postmark reports no SPF, DKIM or DMARC verdict of its own (its Received-SPF is "
+        "a message header, which the sender could have written), so no request that arrives "
+        "through Postmark is taken as the client's own.",
+    )
+
+
+VERDICT_READERS = {
+    "Mailgun": mailgun_verdicts,
+    "Amazon SES": amazon_ses_verdicts,
+    "SendGrid": sendgrid_verdicts,
+    "Postmark": postmark_verdicts,
+}
+
+
+def esp_verdicts(esp_name: str, message, esp_event) -> EspVerdicts:
+    reader = VERDICT_READERS.get(esp_name)
+    if reader is None:
+        return EspVerdicts(esp=esp_name, note=f"{esp_name}'s verdicts are not read.")
+    return reader(message, esp_event)
 
 
 def _addressed_to_support(message) -> bool:
@@ -52,7 +124,7 @@ def removal_request_received(sender, event, esp_name: str, **kwargs) -> None:
     message = event.message
     if message is None or message.from_email is None or not _addressed_to_support(message):
         return
-    spf, dkim = auth_verdicts(message, event.esp_event)
+    verdicts = esp_verdicts(esp_name, message, event.esp_event)
     with scopes_disabled():
         removal_request_receive(
             from_address=message.from_email.addr_spec,
@@ -60,6 +132,5 @@ def removal_request_received(sender, event, esp_name: str, **kwargs) -> None:
             text=message.text or "",
             message_id=str(message.get("Message-ID", "") or ""),
             esp=stream_for_esp(esp_name),
-            spf=spf,
-            dkim=dkim,
+            verdicts=verdicts,
         )

@@ -11,7 +11,6 @@ from clinic.models import Client, normalize_email_address
 from suppression.esp_api import EspApiError, esp_suppression_remove
 from suppression.models import (
     EspRemoval,
-    RemovalRequest,
     Suppression,
     SuppressionHistory,
 )
@@ -195,53 +194,3 @@ def client_opt_in(*, client: Client, actor) -> Client:
     )
     client.refresh_from_db()
     return client
-
-
-def removal_request_receive(
-    *, from_address: str, subject: str, text: str, message_id: str, esp: str, spf: str, dkim: str
-) -> list[RemovalRequest]:
-    """Files a message from a suppressed address as a removal request on each of its
-    suppressions; a message from any other address files nothing."""
-    address = normalize_email_address(from_address)
-    created = []
-    for suppression in Suppression.objects.filter(address=address, active=True):
-        request, new = RemovalRequest.objects.get_or_create(
-            suppression=suppression,
-            message_id=message_id[:255],
-            defaults={
-                "from_address": address,
-                "subject": subject[:300],
-                "text": text[:10000],
-                "esp": esp,
-                "spf": spf[:100],
-                "dkim": dkim[:100],
-            },
-        )
-        if new:
-            created.append(request)
-    return created
-
-
-def removal_request_decide(
-    *, request: RemovalRequest, actor, approve: bool, note: str = ""
-) -> None:
-    """Approving reactivates the address with the message as the client's own request."""
-    if request.state != RemovalRequest.State.PENDING:
-        raise Refused("This request has already been decided.")
-    if approve:
-        suppression_reactivate(
-            suppression=request.suppression,
-            actor=actor,
-            reason=note or "Removal requested by the client by email",
-            client_request=ClientRequest(
-                received_on=request.received_at.date(),
-                channel="email",
-                reference=request.message_id or f"removal request {request.pk}",
-                from_address=request.from_address,
-            ),
-        )
-    RemovalRequest.objects.filter(pk=request.pk).update(
-        state=RemovalRequest.State.APPROVED if approve else RemovalRequest.State.DECLINED,
-        decided_by=actor,
-        decided_at=timezone.now(),
-    )

@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 
 from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
 from anymail.signals import tracking
-from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
+from anymail.webhooks.amazon_ses import (
+    AmazonSESInboundWebhookView,
+    AmazonSESTrackingWebhookView,
+)
 from anymail.webhooks.base import AnymailBasicAuthMixin, AnymailCoreWebhookView
 from anymail.webhooks.mailgun import MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
@@ -136,6 +139,26 @@ class AmazonSESTracking(AmazonSESTrackingWebhookView, BatchIngestMixin):
 
     def auto_confirm_sns_subscription(self, sns_message):
         sns_subscription_confirm(sns_message)
+
+
+class AmazonSESInbound(AmazonSESInboundWebhookView):
+    """Mail received through SES: its SPF, DKIM and DMARC verdicts decide whether a removal
+    request is the client's own, so the SNS message is accepted only as SNS signed it, from a
+    topic of ours, like the tracking events."""
+
+    def validate_request(self, request):
+        # anymail calls every validate_request in the class chain (basic auth, SNS headers).
+        sns_message_verify(self._parse_sns_message(request))
+
+    def auto_confirm_sns_subscription(self, sns_message):
+        sns_subscription_confirm(sns_message)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except Unavailable as error:
+            security_logger.warning("%s inbound left for a retry: %s", self.esp_name, error)
+            return HttpResponse(f"{error}; try again", status=503)
 
 
 class SendGridTracking(SendGridTrackingWebhookView, BatchIngestMixin):
