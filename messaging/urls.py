@@ -1,4 +1,3 @@
-from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
@@ -7,9 +6,10 @@ from django.urls import URLPattern, path, re_path
 from messaging.tracking import webhooks
 
 # Each ESP's tracking view (ours, which keeps a post as one batch) and inbound view (anymail's;
-# for SES ours, which verifies SNS's signature), at anymail's own paths and names.
+# for Mailgun and SES ours, which refuse replays and verify SNS's signature), at anymail's own
+# paths and names.
 VIEWS = {
-    "mailgun": (webhooks.MailgunTracking, MailgunInboundWebhookView),
+    "mailgun": (webhooks.MailgunTracking, webhooks.MailgunInbound),
     "postmark": (webhooks.PostmarkTracking, PostmarkInboundWebhookView),
     "amazon_ses": (webhooks.AmazonSESTracking, webhooks.AmazonSESInbound),
     "sendgrid": (webhooks.SendGridTracking, SendGridInboundWebhookView),

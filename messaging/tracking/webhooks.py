@@ -14,10 +14,11 @@ from anymail.webhooks.amazon_ses import (
     AmazonSESTrackingWebhookView,
 )
 from anymail.webhooks.base import AnymailBasicAuthMixin, AnymailCoreWebhookView
-from anymail.webhooks.mailgun import MailgunTrackingWebhookView
+from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
@@ -25,6 +26,7 @@ from django.utils import timezone
 from messaging.tracking.receive import drain_requests, events_receive
 from messaging.tracking.rows import EventRow, event_row
 from messaging.tracking.sns import Unavailable, sns_message_verify, sns_subscription_confirm
+from messaging.tracking.tokens import webhook_token_keep
 
 security_logger = logging.getLogger("django.security.webhooks")
 _batch: ContextVar[list[EventRow] | None] = ContextVar("tracking_batch", default=None)
@@ -97,19 +99,45 @@ class MailgunTracking(MailgunTrackingWebhookView, BatchIngestMixin):
     window, and each token once."""
 
     def validate_request(self, request):
-        timestamp, _ = _mailgun_signed(request)
-        try:
-            signed_at = datetime.fromtimestamp(float(timestamp), tz=UTC)
-        except (TypeError, ValueError, OverflowError) as error:
-            raise AnymailWebhookValidationFailure("Mailgun timestamp is not a time") from error
-        age = timezone.now() - signed_at
-        if age > settings.MAILGUN_SIGNATURE_MAX_AGE:
-            raise AnymailWebhookValidationFailure(f"Mailgun signature is stale ({age} old)")
-        if -age > settings.MAILGUN_SIGNATURE_MAX_AHEAD:
-            raise AnymailWebhookValidationFailure("Mailgun signature is dated in the future")
+        _mailgun_signature_fresh(request)
 
     def one_time_token(self, request) -> str | None:
         return str(_mailgun_signed(request)[1])[:128]
+
+
+class MailgunInbound(MailgunInboundWebhookView):
+    """Mail received through Mailgun: its posted verdict fields decide whether a removal request
+    is the client's own, and Mailgun's signature covers only a timestamp and a token, not them.
+    So, as for tracking, a signature is accepted within its window and each token once; the
+    token is kept in the transaction that files the message, so a post that fails may come
+    again."""
+
+    def validate_request(self, request):
+        # anymail calls every validate_request in the class chain (basic auth, the signature).
+        _mailgun_signature_fresh(request)
+
+    def post(self, request, *args, **kwargs):
+        self.run_validators(request)
+        with transaction.atomic():
+            if not webhook_token_keep(esp="mailgun", token=str(_mailgun_signed(request)[1])):
+                return HttpResponse("OK (duplicate: this signed post was received before)")
+            for event in self.parse_events(request):
+                self.signal.send(sender=self.__class__, event=event, esp_name=self.esp_name)
+        return HttpResponse()
+
+
+def _mailgun_signature_fresh(request) -> None:
+    """Refuses a Mailgun signature made outside the accepted window."""
+    timestamp, _ = _mailgun_signed(request)
+    try:
+        signed_at = datetime.fromtimestamp(float(timestamp), tz=UTC)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise AnymailWebhookValidationFailure("Mailgun timestamp is not a time") from error
+    age = timezone.now() - signed_at
+    if age > settings.MAILGUN_SIGNATURE_MAX_AGE:
+        raise AnymailWebhookValidationFailure(f"Mailgun signature is stale ({age} old)")
+    if -age > settings.MAILGUN_SIGNATURE_MAX_AHEAD:
+        raise AnymailWebhookValidationFailure("Mailgun signature is dated in the future")
 
 
 def _mailgun_signed(request) -> tuple[str, str]:

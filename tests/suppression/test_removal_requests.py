@@ -3,6 +3,7 @@ only the ESP's own verdicts count, a request they do not show the client sent is
 and cannot be approved (admin action, admin button, editing, code), and decisions are audited."""
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -476,6 +477,32 @@ def test_a_mailgun_verdict_posted_twice_is_no_verdict(client, complaint):
     )
     assert not the_request().verified
     assert the_request().spf == ""
+
+
+def test_a_replayed_mailgun_signature_files_nothing_whatever_the_body(client, complaint):
+    """Mailgun signs a timestamp and a token, not the verdict fields: a captured signature must
+    not carry a forged "Pass" in a new body."""
+    signature = mailgun_signature(settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"])
+    first = post_mailgun(client, FORGED, sender="mallory@attacker.example", **signature)
+    assert first.status_code == 200
+    replayed = post_mailgun(
+        client,
+        FORGED.replace("forged-1", "forged-2"),
+        sender="bob@example.com",
+        **{**signature, "X-Mailgun-Spf": "Pass", "X-Mailgun-Dkim-Check-Result": "Pass"},
+    )
+    assert replayed.status_code == 200
+    assert b"duplicate" in replayed.content
+    assert [r.verified for r in RemovalRequest.objects.all()] == [False]
+
+
+def test_a_stale_mailgun_signature_is_refused(client, complaint):
+    stale = mailgun_signature(
+        settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"], timestamp=time.time() - 2 * 24 * 3600
+    )
+    response = post_mailgun(client, GENUINE, **stale)
+    assert response.status_code == 400
+    assert not RemovalRequest.objects.exists()
 
 
 def test_the_same_message_twice_files_one_request(client, complaint):
