@@ -479,6 +479,58 @@ def test_a_mailgun_verdict_posted_twice_is_no_verdict(client, complaint):
     assert the_request().spf == ""
 
 
+def post_mailgun_parsed(client, headers: list[list[str]], **fields):
+    """As a route's forward() posts a fully parsed message: each header also a field of its
+    own, Mailgun's verdict headers among them."""
+    data = {
+        "recipient": SUPPORT,
+        "sender": "bob@example.com",
+        "from": "Bob Brown <bob@example.com>",
+        "subject": "Please email me again",
+        "body-plain": "Please send me appointment emails again.",
+        "message-headers": json.dumps(headers),
+        **mailgun_signature(settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"]),
+        **fields,
+    }
+    return client.post("/anymail/mailgun/inbound/", data, HTTP_AUTHORIZATION=basic_auth())
+
+
+PARSED_HEADERS = [
+    ["X-Mailgun-Spf", "Pass"],
+    ["X-Mailgun-Dkim-Check-Result", "Pass"],
+    ["Dkim-Signature", "v=1; a=rsa-sha256; d=example.com; s=s1; b=dGVzdA=="],
+    ["From", "Bob Brown <bob@example.com>"],
+    ["To", SUPPORT],
+    ["Subject", "Please email me again"],
+    ["Message-Id", "<req-2@example.com>"],
+]
+
+
+def test_a_fully_parsed_mailgun_post_is_read_from_mailguns_fields(client, complaint):
+    post_mailgun_parsed(
+        client, PARSED_HEADERS, **{"X-Mailgun-Spf": "Pass", "X-Mailgun-Dkim-Check-Result": "Pass"}
+    )
+    assert the_request().verified, the_request().verification
+
+
+def test_a_sender_written_mailgun_verdict_beside_mailguns_own_is_no_verdict(client, complaint):
+    written = [["X-Mailgun-Spf", "Pass"], ["X-Mailgun-Dkim-Check-Result", "Pass"]]
+    headers = [
+        ["X-Mailgun-Spf", "Fail"],
+        ["X-Mailgun-Dkim-Check-Result", "Fail"],
+        *written,
+        *PARSED_HEADERS[3:],
+    ]
+    post_mailgun_parsed(
+        client,
+        headers,
+        sender="mallory@attacker.example",
+        **{"X-Mailgun-Spf": "Pass", "X-Mailgun-Dkim-Check-Result": "Pass"},
+    )
+    assert not the_request().verified
+    assert (the_request().spf, the_request().dkim) == ("", "")
+
+
 def test_a_replayed_mailgun_signature_files_nothing_whatever_the_body(client, complaint):
     """Mailgun signs a timestamp and a token, not the verdict fields: a captured signature must
     not carry a forged "Pass" in a new body."""
