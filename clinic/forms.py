@@ -2,6 +2,7 @@ from django import forms
 
 from clinic.addresses import suggest_address, validate_email_syntax
 from clinic.models import Client, Clinic, normalize_email_address
+from clinic.smtp_servers import SmtpServerNotAllowed, smtp_port_check, smtp_server_addresses
 
 
 class ClientForm(forms.ModelForm):
@@ -66,4 +67,23 @@ class ClinicSettingsForm(forms.ModelForm):
             for name in ("smtp_host", "smtp_from_email"):
                 if not data.get(name):
                     self.add_error(name, "Needed to send through the clinic's own server.")
+            self._check_smtp_server(data)
+        else:  # back on the platform's service: the clinic's credentials are not kept
+            data["smtp_username"] = data["smtp_password"] = ""
         return data
+
+    def _check_smtp_server(self, data: dict) -> None:
+        """Only a server on the internet, on an email port (checked again at every connection,
+        since a name may resolve elsewhere by then)."""
+        port = data.get("smtp_port")
+        try:
+            smtp_port_check(port)
+        except SmtpServerNotAllowed as refusal:
+            if port is not None:
+                self.add_error("smtp_port", refusal.words)
+            return
+        if data.get("smtp_host"):
+            try:
+                smtp_server_addresses(data["smtp_host"], port)
+            except SmtpServerNotAllowed as refusal:
+                self.add_error("smtp_host", refusal.words)

@@ -165,6 +165,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic mail <mail@clinicmail
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@clinicmail.test")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15, minimum=1)
+# A clinic's own SMTP server must be on the internet (clinic/smtp_servers.py); hosts listed here
+# may resolve to a private or loopback address (a local server for the tests or the demo only).
+SMTP_PRIVATE_HOSTS_ALLOWED = env_list("SMTP_PRIVATE_HOSTS_ALLOWED", [])
+# A PEM bundle of authorities trusted for clinics' SMTP servers besides the system's own.
+SMTP_CA_FILE = env_str("SMTP_CA_FILE")
 ANYMAIL = {
     "WEBHOOK_SECRET": env_basic_auth_secrets("ANYMAIL_WEBHOOK_SECRET"),
     "REQUESTS_TIMEOUT": (5, EMAIL_TIMEOUT),

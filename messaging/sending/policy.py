@@ -3,6 +3,7 @@
 import random
 import smtplib
 import socket
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -32,8 +33,19 @@ class SendFailure:
     # The ESP may have accepted the email all the same (it did not answer in time): a retry
     # must first give its events the time to say so.
     unknown_outcome: bool = False
-    # Found before anything was sent: the words are ours, not a server's answer.
+    # The words are ours and whole, not an ESP's answer: found before anything was sent, or a
+    # clinic's own server's refusal told in our words.
     before_sending: bool = False
+
+
+class SmtpRefusal(smtplib.SMTPException):
+    """Why the clinic's own server was not used or not trusted, in our words: it names no
+    address and echoes nothing the server sent, so it may be shown to the clinic as it is."""
+
+    def __init__(self, words: str, *, kind: FailureKind = "permanent"):
+        super().__init__(words)
+        self.words = words
+        self.kind = kind
 
 
 def _esp_words(error: AnymailAPIError) -> str:
@@ -91,21 +103,88 @@ def classify_send_failure(error: Exception) -> SendFailure:
     return _classify_smtp_failure(error)
 
 
+SERVER_WORDS = "The clinic's server"
+
+# What a clinic's own server answered, told by its SMTP code only: the text a server sends (its
+# banner, its error lines) is never shown, so the test email cannot read out whatever listens at
+# an address, and no remote text reaches the email log.
+SMTP_ANSWER_WORDS: tuple[tuple[type[smtplib.SMTPResponseException], str], ...] = (
+    (smtplib.SMTPAuthenticationError, f"{SERVER_WORDS} refused the user name or password."),
+    (
+        smtplib.SMTPSenderRefused,
+        f"{SERVER_WORDS} refused the sender address (SMTP code {{code}}): check the “From” email "
+        "address in the clinic settings.",
+    ),
+    (smtplib.SMTPDataError, f"{SERVER_WORDS} refused the email (SMTP code {{code}})."),
+    (smtplib.SMTPConnectError, f"{SERVER_WORDS} refused the connection (SMTP code {{code}})."),
+    (smtplib.SMTPHeloError, f"{SERVER_WORDS} did not answer as an email server does."),
+)
+NOT_AN_EMAIL_SERVER_WORDS = f"{SERVER_WORDS} did not answer as an email server does."
+# Failures of the network, most specific first (all are OSError).
+NETWORK_WORDS: tuple[tuple[type[OSError], str], ...] = (
+    (ConnectionRefusedError, f"{SERVER_WORDS} refused the connection."),
+    (socket.timeout, f"{SERVER_WORDS} did not answer in time."),
+    (ConnectionError, f"{SERVER_WORDS} closed the connection."),
+    (OSError, f"{SERVER_WORDS} could not be reached."),
+)
+ENCRYPTION_FAILED_WORDS = (
+    "An encrypted connection to the clinic's server could not be set up, so nothing was "
+    "sent: check the encryption setting (port 465 usually needs “TLS from the start”, "
+    "ports 587 and 25 STARTTLS)."
+)
+
+
+def _code_kind(code: int) -> FailureKind:
+    return "transient" if 400 <= code < 500 else "permanent"
+
+
 def _classify_smtp_failure(error: Exception) -> SendFailure:
+    """Words for a failure of the clinic's own server, ours only (see SMTP_ANSWER_WORDS)."""
+    if isinstance(error, SmtpRefusal):
+        return SendFailure(error.kind, error.words, before_sending=True)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, words = next(iter(error.recipients.values()))
-        kind: FailureKind = "transient" if 400 <= code < 500 else "permanent"
-        return SendFailure(kind, f"{code} {words.decode(errors='replace')}")
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return SendFailure(
-            "permanent", "The clinic's SMTP server refused its username or password."
-        )
+        code = next(iter(error.recipients.values()))[0]
+        if 400 <= code < 500:
+            words = f"{SERVER_WORDS} did not take the client's address for now (SMTP code {code})."
+        else:
+            words = (
+                f"{SERVER_WORDS} refused to deliver to the client's address (SMTP code {code}): "
+                "check the address, or ask the server's provider why."
+            )
+        return SendFailure(_code_kind(code), words, before_sending=True)
     if isinstance(error, smtplib.SMTPResponseException):
-        kind = "transient" if 400 <= error.smtp_code < 500 else "permanent"
-        return SendFailure(kind, f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}")
-    if isinstance(error, smtplib.SMTPException | OSError | socket.timeout):
-        return SendFailure("transient", f"The clinic's SMTP server could not be reached: {error}")
+        return _smtp_answer_failure(error)
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return SendFailure(
+            "permanent",
+            f"{SERVER_WORDS} does not support something this email needs (such as international "
+            "characters in an address).",
+            before_sending=True,
+        )
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return SendFailure("transient", f"{SERVER_WORDS} closed the connection.")
+    if isinstance(error, smtplib.SMTPException):
+        return SendFailure("transient", f"{SERVER_WORDS} could not take the email.")
+    if isinstance(error, ssl.SSLError):
+        return SendFailure("permanent", ENCRYPTION_FAILED_WORDS, before_sending=True)
+    for error_class, words in NETWORK_WORDS:
+        if isinstance(error, error_class):
+            return SendFailure("transient", words)
     return fault_failure(error)
+
+
+def _smtp_answer_failure(error: smtplib.SMTPResponseException) -> SendFailure:
+    code = error.smtp_code
+    if not 200 <= code < 600:  # no SMTP code at all: something else listens there
+        return SendFailure("permanent", NOT_AN_EMAIL_SERVER_WORDS, before_sending=True)
+    for error_class, words in SMTP_ANSWER_WORDS:
+        if isinstance(error, error_class):
+            return SendFailure(_code_kind(code), words.format(code=code), before_sending=True)
+    return SendFailure(
+        _code_kind(code),
+        f"{SERVER_WORDS} answered with an error (SMTP code {code}).",
+        before_sending=True,
+    )
 
 
 def fault_failure(error: Exception) -> SendFailure:

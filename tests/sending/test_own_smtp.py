@@ -1,10 +1,9 @@
-"""A clinic on its own SMTP server: sent through it with its credentials, and never tracked."""
+"""A clinic on its own SMTP server: sent through it with its credentials, always encrypted, and
+never tracked."""
 
 import socket
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 from django_scopes import scope, scopes_disabled
 
 from messaging.models import OutboundEmail
@@ -13,31 +12,14 @@ from messaging.sending.triggers import direct_message_send
 from messaging.status import EmailStatus
 from notifications.models import Notification
 from tests.sending.timing import deliver_on_time
+from tests.sending.tls_smtp import (
+    BANNER,
+    loopback_address,
+    smtp_authority,  # noqa: F401  (fixture)
+    start_server,
+)
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
-
-
-class Mailbox:
-    """Accepts mail, except for the recipients it is told to refuse: for good (550) or for now
-    (451, as greylisting does: once per recipient)."""
-
-    def __init__(self):
-        self.messages = []
-        self.unknown_users: set[str] = set()
-        self.greylisted: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.unknown_users:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        if address in self.greylisted:
-            self.greylisted.discard(address)
-            return "451 4.7.1 Greylisted, please try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 def free_port() -> int:
@@ -46,33 +28,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    mailbox = Mailbox()
-
-    def authenticate(server, session, envelope, mechanism, auth_data):
-        ok = auth_data.login == b"clinic-user" and auth_data.password == b"clinic-pass"
-        return AuthResult(success=ok, handled=False)
-
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticate,
-        auth_require_tls=False,
-        auth_exclude_mechanism=["LOGIN"],
-    )
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
+@pytest.fixture(params=["starttls", "tls"])
+def security(request) -> str:
+    """STARTTLS on 587, or TLS from the start on 465."""
+    return request.param
 
 
 @pytest.fixture
-def own_smtp_clinic(cast, smtp_server):
-    controller, _ = smtp_server
+def smtp_server(smtp_authority, tmp_path, settings, security):  # noqa: F811
+    """The clinic's server, on a loopback address the platform is told to allow, with a
+    certificate from an authority SMTP_CA_FILE adds."""
+    server = start_server(smtp_authority, tmp_path, security=security)
+    settings.SMTP_PRIVATE_HOSTS_ALLOWED = [server.address]
+    settings.SMTP_CA_FILE = smtp_authority.pem_path
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def own_smtp_clinic(cast, smtp_server, security):
     clinic = cast.alice_clinic
     clinic.sending_connection = "own_smtp"
-    clinic.smtp_host, clinic.smtp_port = "127.0.0.1", controller.port
+    clinic.smtp_host, clinic.smtp_port = smtp_server.address, smtp_server.port
+    clinic.smtp_security = security
     clinic.smtp_username, clinic.smtp_password = "clinic-user", "clinic-pass"
     clinic.smtp_from_email = "front-desk@alice-physio.test"
     clinic.save()
@@ -89,12 +67,14 @@ def send_and_deliver(cast) -> OutboundEmail:
         return OutboundEmail.objects.get(pk=email.pk)
 
 
-def test_it_sends_through_the_clinics_server_and_ends_as_sent(cast, own_smtp_clinic, smtp_server):
-    _, mailbox = smtp_server
+def test_it_sends_through_the_clinics_server_encrypted_and_ends_as_sent(
+    cast, own_smtp_clinic, smtp_server
+):
     email = send_and_deliver(cast)
     assert email.status == EmailStatus.SENT
     assert not email.tracked
-    [received] = mailbox.messages
+    [received] = smtp_server.mailbox.messages
+    assert smtp_server.mailbox.tls_versions in (["TLSv1.2"], ["TLSv1.3"])
     assert received.mail_from == "front-desk@alice-physio.test"
     assert received.rcpt_tos == ["bob@example.test"]
     assert b"Subject: Hi" in received.original_content
@@ -108,7 +88,8 @@ def test_wrong_smtp_credentials_fail_with_words(cast, own_smtp_clinic, smtp_serv
     own_smtp_clinic.save()
     email = send_and_deliver(cast)
     assert email.status == EmailStatus.FAILED
-    assert "refused its username or password" in email.reason
+    assert email.reason == "The clinic's server refused the user name or password."
+    assert smtp_server.mailbox.messages == []
 
 
 def prepared(cast) -> OutboundEmail:
@@ -122,7 +103,9 @@ def test_an_unreachable_smtp_server_is_retried_then_given_up(
     cast, own_smtp_clinic, settings, clock
 ):
     settings.SEND_MAX_ATTEMPTS = 2
-    own_smtp_clinic.smtp_port = free_port()
+    nobody = loopback_address(own_smtp_clinic.smtp_port)  # nothing listens there
+    settings.SMTP_PRIVATE_HOSTS_ALLOWED = [nobody]
+    own_smtp_clinic.smtp_host = nobody
     own_smtp_clinic.save()
     email = prepared(cast)
     assert [d.outcome for d in deliver_on_time(email, clock)] == ["retry", "failed"]
@@ -130,30 +113,32 @@ def test_an_unreachable_smtp_server_is_retried_then_given_up(
         email.refresh_from_db()
     assert email.status == EmailStatus.FAILED
     assert email.attempts == 2
-    assert "could not be reached" in email.reason
+    assert email.reason == ("Gave up after 2 attempts. The clinic's server refused the connection.")
 
 
-def test_a_recipient_the_smtp_server_refuses_fails_at_once_with_its_words(
+def test_a_recipient_the_smtp_server_refuses_fails_at_once_in_our_words(
     cast, own_smtp_clinic, smtp_server
 ):
-    _, mailbox = smtp_server
-    mailbox.unknown_users.add("bob@example.test")
+    smtp_server.mailbox.unknown_users.add("bob@example.test")
     email = send_and_deliver(cast)
     assert email.status == EmailStatus.FAILED
     assert email.attempts == 1
-    assert "550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown" in (
-        email.reason
+    assert email.reason == (
+        "The clinic's server refused to deliver to the client's address (SMTP code 550): "
+        "check the address, or ask the server's provider why."
     )
-    assert mailbox.messages == []
+    assert smtp_server.mailbox.messages == []
     with scopes_disabled():
         [note] = Notification.objects.filter(email_id=email.id)
     assert note.recipient == cast.alice
-    assert "User unknown" in note.text
+    assert "SMTP code 550" in note.text
+    for remote_text in ("User unknown", "Recipient address rejected", BANNER):
+        assert remote_text not in email.reason
+        assert remote_text not in note.text
 
 
 def test_a_greylisting_smtp_server_gets_it_on_the_retry(cast, own_smtp_clinic, smtp_server, clock):
-    _, mailbox = smtp_server
-    mailbox.greylisted.add("bob@example.test")
+    smtp_server.mailbox.greylisted.add("bob@example.test")
     email = prepared(cast)
     deliveries = deliver_on_time(email, clock)
     assert [d.outcome for d in deliveries] == ["retry", "sent"]
@@ -161,7 +146,7 @@ def test_a_greylisting_smtp_server_gets_it_on_the_retry(cast, own_smtp_clinic, s
         email.refresh_from_db()
     assert email.status == EmailStatus.SENT
     assert email.attempts == 2
-    [received] = mailbox.messages
+    [received] = smtp_server.mailbox.messages
     assert received.rcpt_tos == ["bob@example.test"]
 
 

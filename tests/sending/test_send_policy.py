@@ -1,5 +1,6 @@
 import functools
 import smtplib
+import ssl
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from messaging.sending.policy import (
+    ENCRYPTION_FAILED_WORDS,
     SendFailure,
+    SmtpRefusal,
     classify_send_failure,
     fault_failure,
     reminder_due_at,
@@ -383,7 +386,10 @@ def test_each_failure_is_told_in_its_words(error, failure):
 )
 def test_an_smtp_refusal_of_the_recipient_is_classified_by_its_code(code, kind):
     error = smtplib.SMTPRecipientsRefused({"a@b.test": (code, b"5.1.1 no such user \xff")})
-    assert classify_send_failure(error) == SendFailure(kind, f"{code} 5.1.1 no such user \ufffd")
+    failure = classify_send_failure(error)
+    assert (failure.kind, failure.before_sending) == (kind, True)
+    assert f"(SMTP code {code})" in failure.words
+    assert "no such user" not in failure.words  # the server's own text is never echoed
 
 
 @pytest.mark.parametrize(
@@ -398,22 +404,107 @@ def test_an_smtp_refusal_of_the_recipient_is_classified_by_its_code(code, kind):
 )
 def test_an_smtp_server_answer_is_classified_by_its_code(code, kind):
     error = smtplib.SMTPDataError(code, b"message refused \xff")
-    assert classify_send_failure(error) == SendFailure(kind, f"{code} message refused \ufffd")
+    assert classify_send_failure(error) == SendFailure(
+        kind, f"The clinic's server refused the email (SMTP code {code}).", before_sending=True
+    )
 
 
-def test_smtp_words_for_credentials_and_unreachable_servers():
-    assert classify_send_failure(smtplib.SMTPAuthenticationError(535, b"bad")) == SendFailure(
-        "permanent", "The clinic's SMTP server refused its username or password."
-    )
-    assert classify_send_failure(ConnectionRefusedError(111, "Connection refused")) == (
-        SendFailure(
-            "transient",
-            "The clinic's SMTP server could not be reached: [Errno 111] Connection refused",
-        )
-    )
-    assert classify_send_failure(smtplib.SMTPServerDisconnected("gone")) == SendFailure(
-        "transient", "The clinic's SMTP server could not be reached: gone"
-    )
+REMOTE_TEXT = b"Internal-Relay-7f3a9c secret banner"
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (
+            smtplib.SMTPAuthenticationError(535, REMOTE_TEXT),
+            SendFailure(
+                "permanent",
+                "The clinic's server refused the user name or password.",
+                before_sending=True,
+            ),
+        ),
+        (
+            smtplib.SMTPSenderRefused(553, REMOTE_TEXT, "desk@alice.test"),
+            SendFailure(
+                "permanent",
+                "The clinic's server refused the sender address (SMTP code 553): check the "
+                "“From” email address in the clinic settings.",
+                before_sending=True,
+            ),
+        ),
+        (
+            smtplib.SMTPConnectError(554, REMOTE_TEXT),
+            SendFailure(
+                "permanent",
+                "The clinic's server refused the connection (SMTP code 554).",
+                before_sending=True,
+            ),
+        ),
+        (
+            smtplib.SMTPConnectError(421, REMOTE_TEXT),
+            SendFailure(
+                "transient",
+                "The clinic's server refused the connection (SMTP code 421).",
+                before_sending=True,
+            ),
+        ),
+        (  # a greeting with no SMTP code: something else listens there
+            smtplib.SMTPConnectError(-1, REMOTE_TEXT),
+            SendFailure(
+                "permanent",
+                "The clinic's server did not answer as an email server does.",
+                before_sending=True,
+            ),
+        ),
+        (
+            smtplib.SMTPHeloError(501, REMOTE_TEXT),
+            SendFailure(
+                "permanent",
+                "The clinic's server did not answer as an email server does.",
+                before_sending=True,
+            ),
+        ),
+        (
+            smtplib.SMTPResponseException(502, REMOTE_TEXT),
+            SendFailure(
+                "permanent",
+                "The clinic's server answered with an error (SMTP code 502).",
+                before_sending=True,
+            ),
+        ),
+        (
+            smtplib.SMTPServerDisconnected(REMOTE_TEXT.decode()),
+            SendFailure("transient", "The clinic's server closed the connection."),
+        ),
+        (
+            ConnectionRefusedError(111, "Connection refused"),
+            SendFailure("transient", "The clinic's server refused the connection."),
+        ),
+        (
+            TimeoutError("timed out"),
+            SendFailure("transient", "The clinic's server did not answer in time."),
+        ),
+        (
+            ConnectionResetError(104, "Connection reset by peer"),
+            SendFailure("transient", "The clinic's server closed the connection."),
+        ),
+        (
+            OSError(101, "Network is unreachable"),
+            SendFailure("transient", "The clinic's server could not be reached."),
+        ),
+        (
+            ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            SendFailure("permanent", ENCRYPTION_FAILED_WORDS, before_sending=True),
+        ),
+        (
+            SmtpRefusal("Our own words.", kind="transient"),
+            SendFailure("transient", "Our own words.", before_sending=True),
+        ),
+    ],
+)
+def test_a_clinic_servers_failure_is_told_in_our_words_only(error, failure):
+    assert classify_send_failure(error) == failure
+    assert "secret banner" not in failure.words
 
 
 def ses_error(status: int, code: str, message: str | None):
