@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from knox import admin as knox_admin  # noqa: F401  (registers knox's admin first)
+from knox.models import AuthToken
 
+from clinic.audit import audit_record
 from clinic.forms import ClinicSettingsForm
+from clinic.middleware import membership_of
 from clinic.models import (
     Appointment,
+    AuditEntry,
     Client,
     Clinic,
     Invoice,
@@ -82,3 +87,57 @@ class SmartFormRequestAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     raw_id_fields = ["client"]
     exclude = ["token"]
+
+
+# knox's own admin lists each token's digest and issues tokens on screen; ours shows a token's
+# prefix and owner only, and revokes.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff's API tokens, by prefix and owner. Only a hash of a token is stored, and support
+    never sees that either; staff issue their own on their API tokens page."""
+
+    list_display = ["prefix", "owner", "created", "expiry"]
+    list_display_links = None
+    list_select_related = ["user"]
+    fields = readonly_fields = ["prefix", "owner", "created", "expiry"]
+    search_fields = ["token_key", "user__email"]
+    actions = ["revoke"]
+
+    @admin.display(description="starts with")
+    def prefix(self, token: AuthToken) -> str:
+        return f"{token.token_key}…"
+
+    @admin.display(description="owner", ordering="user__email")
+    def owner(self, token: AuthToken) -> str:
+        return token.user.email
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # The list only: a token's own page would be titled by knox with its digest.
+        return obj is None and super().has_view_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected API tokens")
+    def revoke(self, request, queryset) -> None:
+        tokens = list(queryset.select_related("user"))
+        for token in tokens:
+            membership = membership_of(token.user)
+            token.delete()
+            audit_record(
+                actor=request.user,
+                action=AuditEntry.Action.REVOKED_API_TOKEN,
+                clinic=membership.clinic if membership else None,
+                target=f"API token {token.token_key}… of {token.user.email}",
+            )
+        self.message_user(request, f"{len(tokens)} API token(s) revoked.")

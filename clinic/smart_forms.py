@@ -1,6 +1,15 @@
+"""The public smart-form page: a client answers a form through the personal link the clinic
+emailed. The link is the only key, so it works for SMART_FORM_LINK_DAYS and then shows nothing
+of the client; no answer of the form is ever shown back, and no response is cached."""
+
+from datetime import timedelta
+from functools import wraps
+
 from django import forms
-from django.http import Http404
+from django.conf import settings
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_scopes import scope, scopes_disabled
 
@@ -31,28 +40,63 @@ def smart_form_class(form: SmartForm) -> type[forms.Form]:
     return type("SmartFormFill", (forms.Form,), fields)
 
 
-def _request_for(token: str) -> SmartFormRequest:
+def smart_form_link_expires_at(form_request: SmartFormRequest):
+    return form_request.created_at + timedelta(days=settings.SMART_FORM_LINK_DAYS)
+
+
+def smart_form_link_expired(form_request: SmartFormRequest) -> bool:
+    """A link still waiting for its answers stops working SMART_FORM_LINK_DAYS after it was
+    sent: an old email, forwarded or found later, must not show the client's name."""
+    return (
+        form_request.state == SmartFormRequest.State.PENDING
+        and timezone.now() >= smart_form_link_expires_at(form_request)
+    )
+
+
+def _request_for(token: str) -> SmartFormRequest | None:
     # The client is not logged in: the token alone names the clinic.
     with scopes_disabled():
         found = SmartFormRequest.objects.select_related("form", "client", "clinic").filter(
             token=token
         )
-        form_request = found.first()
-    if form_request is None:
-        raise Http404("This form link is not valid.")
-    return form_request
+        return found.first()
 
 
+def private_page(view):
+    """The form pages carry a client's name and answers: never kept by a browser or proxy cache,
+    and the link (the key) is never sent on as a Referer."""
+
+    @never_cache
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return guarded
+
+
+@private_page
 @csrf_protect
 def smart_form_fill(request, token: str):
     form_request = _request_for(token)
+    if form_request is None:
+        return render(request, "clinic/smart_form_link.html", {"expired": False}, status=404)
+    if smart_form_link_expired(form_request):
+        context = {"clinic_name": form_request.clinic.name, "expired": True}
+        return render(request, "clinic/smart_form_link.html", context, status=410)
     with scope(clinic=form_request.clinic):
         if form_request.state == SmartFormRequest.State.COMPLETED:
-            return render(request, "clinic/smart_form_done.html", {"form_request": form_request})
+            return _done(request, form_request)
         form = smart_form_class(form_request.form)(request.POST or None)
         if request.method == "POST" and form.is_valid():
             responses = {key: str(value) for key, value in form.cleaned_data.items()}
             smart_form_submit(form_request=form_request, responses=responses)
-            return render(request, "clinic/smart_form_done.html", {"form_request": form_request})
+            return _done(request, form_request)
         context = {"form_request": form_request, "form": form}
         return render(request, "clinic/smart_form_fill.html", context)
+
+
+def _done(request, form_request: SmartFormRequest):
+    """Sent: the page names the clinic only, never the form's answers."""
+    return render(request, "clinic/smart_form_done.html", {"clinic_name": form_request.clinic.name})

@@ -1,6 +1,8 @@
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import (
     env_basic_auth_secrets,
     env_bool,
@@ -43,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -151,12 +153,37 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The address a throttle counts is the one TRUSTED_PROXY_COUNT hops back in X-Forwarded-For.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# API tokens (django-rest-knox): only a hash is stored, the token is shown once when issued, and
+# it stops working API_TOKEN_DAYS after it was issued (no renewal by use); staff issue and
+# revoke their own at /settings/api-tokens/. Clients send `Authorization: Token <token>`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_DAYS", 90, minimum=1)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+# API throttling, kept in the cache (Redis), as "<requests>/<s|min|hour|day>". Per address: every
+# request from one address is counted before its token is even read, so guessing tokens is
+# throttled too; above a token's own rate, so one integration at full speed is not stopped by it.
+# Per token: each token (or logged-in user) on its own.
+API_RATE_PER_IP = env_str("API_RATE_PER_IP", "240/min")
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "120/min")
+for _name, _rate in (
+    ("API_RATE_PER_IP", API_RATE_PER_IP),
+    ("API_RATE_PER_TOKEN", API_RATE_PER_TOKEN),
+):
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or _period not in ("s", "sec", "min", "hour", "day"):
+        raise ImproperlyConfigured(
+            f"{_name} must look like 120/min (s, min, hour or day), not {_rate!r}"
+        )
 
 # Email: every platform send goes through anymail's backend for the chosen ESP.
 EMAIL_ESP = env_choice("EMAIL_ESP", "mailgun", ("mailgun", "postmark", "amazon_ses", "sendgrid"))
@@ -260,6 +287,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 
 # Retention and sweeps.
 EMAIL_LOG_RETENTION_DAYS = env_int("EMAIL_LOG_RETENTION_DAYS", 30, minimum=1)
+# A smart form's link works this many days after it was sent; then it answers 410 and the clinic
+# sends the form again.
+SMART_FORM_LINK_DAYS = env_int("SMART_FORM_LINK_DAYS", 30, minimum=1)
+# Emails a clinic's staff or API may start in any 24 hours (direct messages, invoices, smart
+# forms); beyond it they are refused at once, nothing is queued. Automatic appointment emails
+# (confirmations, cancellations, reminders) count towards it but are never refused: patients must
+# get their reminders.
+DAILY_SEND_QUOTA = env_int("DAILY_SEND_QUOTA", 2000, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 180, minimum=1)
 # An email the ESP accepted and has not reported an outcome of this long after it was sent is
 # looked up in the ESP's own event log, and again with backoff (messaging/tracking/reconcile.py).

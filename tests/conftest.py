@@ -32,6 +32,17 @@ def no_drain_requested_before():
     drain_requests.forget()
 
 
+@pytest.fixture(autouse=True)
+def api_throttles_forgotten():
+    """The API's throttles count in Redis, by address: every test's requests come from the test
+    client's address, and an earlier test's count must not answer this one's requests 429."""
+    from django.core.cache import cache
+
+    from messaging.log.throttles import ClientAddressThrottle
+
+    cache.delete(ClientAddressThrottle.key_for("127.0.0.1"))
+
+
 @pytest.fixture
 def cast(db):
     with scopes_disabled():

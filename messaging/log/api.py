@@ -1,5 +1,5 @@
-"""The JSON API for clinic staff: session (with CSRF) or token authentication, scoped to the
-user's clinic."""
+"""The JSON API for clinic staff: session (with CSRF) or token authentication (hashed, expiring
+knox tokens), scoped to the user's clinic, throttled per address and per token."""
 
 from urllib.parse import urlencode
 
@@ -16,8 +16,9 @@ from clinic.middleware import membership_of
 from clinic.models import Client
 from clinic.selectors import client_search
 from messaging.log.selectors import client_email_log
+from messaging.log.throttles import ClientAddressThrottle, TokenThrottle
 from messaging.models import EmailKind, OutboundEmail
-from messaging.sending.triggers import direct_message_send
+from messaging.sending.triggers import SEND_QUOTA_REACHED, direct_message_send
 from suppression.selectors import suppressed_addresses
 
 MAX_CLIENTS = 100
@@ -34,6 +35,16 @@ class IsClinicStaff(BasePermission):
 
 class ClinicAPIView(APIView):
     permission_classes = [IsClinicStaff]
+    throttle_classes = [TokenThrottle]
+
+    def initial(self, request, *args, **kwargs):
+        """The address's throttle runs before authentication: DRF authenticates first and
+        throttles after, so a wrong token would be answered 401 before any throttle counted it
+        and tokens could be guessed without limit."""
+        address = ClientAddressThrottle()
+        if not address.allow_request(request, self):
+            self.throttled(request, address.wait())
+        super().initial(request, *args, **kwargs)
 
     def clinic_scope(self):
         return scope(clinic=self.membership.clinic)
@@ -142,6 +153,11 @@ class ClientEmailsAPI(ClinicAPIView):
                 body=incoming.validated_data["body"],
                 sent_by=request.user,
             )
+            if email.refusal == SEND_QUOTA_REACHED:
+                return Response(
+                    {"error": email.refusal, "reason": email.reason},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
             if email.refusal:
                 return Response(
                     {"error": email.refusal, "reason": email.reason},

@@ -1,13 +1,15 @@
 """What sends an email: a booking, a cancellation, a due reminder, or a practitioner's hand."""
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from clinic.models import Appointment, Client, Invoice, SmartForm, SmartFormRequest
+from clinic.models import Appointment, Client, Clinic, Invoice, SmartForm, SmartFormRequest
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.outbox import (
     SEND_CHUNK,
@@ -17,9 +19,48 @@ from messaging.sending.outbox import (
     send_permission,
 )
 from messaging.sending.selectors import appointments_due_for_reminder
+from messaging.status import EmailStatus
+
+logger = logging.getLogger(__name__)
+
+# The refusal code of a send over the clinic's daily quota (the API answers 429 with it).
+SEND_QUOTA_REACHED = "quota"
+SEND_QUOTA_WINDOW = timedelta(hours=24)
+
+
+def daily_quota_reached(clinic: Clinic) -> bool:
+    """Has the clinic started DAILY_SEND_QUOTA emails in the last 24 hours? Every email counts,
+    automatic appointment emails and refused ones too; one count over the clinic's recent rows."""
+    since = timezone.now() - SEND_QUOTA_WINDOW
+    started = OutboundEmail.objects.filter(clinic=clinic, created_at__gte=since).count()
+    return started >= settings.DAILY_SEND_QUOTA
+
+
+def _refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
+    """A send by hand past the quota: nothing is saved or queued. The unsaved email carries the
+    refusal's code and words, which the caller shows at once as for any refusal."""
+    logger.warning(
+        "Clinic %s reached its daily send quota; a %s was refused", client.clinic_id, kind
+    )
+    return OutboundEmail(
+        clinic=client.clinic,
+        client=client,
+        kind=kind,
+        to_email=client.email,
+        sent_by=sent_by,
+        status=EmailStatus.FAILED,
+        refusal=SEND_QUOTA_REACHED,
+        reason=(
+            f"Not sent. {client.clinic.name} has started {settings.DAILY_SEND_QUOTA:,} emails "
+            "in the last 24 hours, its daily limit. Try again later, or ask support to raise "
+            "the limit. Appointment emails are still sent."
+        ),
+    )
 
 
 def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> OutboundEmail:
+    if daily_quota_reached(client.clinic):
+        return _refused_over_quota(client=client, kind=EmailKind.DIRECT_MESSAGE, sent_by=sent_by)
     return email_send(
         client=client,
         kind=EmailKind.DIRECT_MESSAGE,
@@ -29,6 +70,8 @@ def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> 
 
 
 def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
+    if daily_quota_reached(invoice.client.clinic):
+        return _refused_over_quota(client=invoice.client, kind=EmailKind.INVOICE, sent_by=sent_by)
     return email_send(
         client=invoice.client, kind=EmailKind.INVOICE, invoice=invoice, sent_by=sent_by
     )
@@ -36,6 +79,8 @@ def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
 
 def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
     """Sends a smart form's personal link; a refused send creates no form request."""
+    if daily_quota_reached(client.clinic):
+        return _refused_over_quota(client=client, kind=EmailKind.SMART_FORM, sent_by=sent_by)
     permission = send_permission(client, EmailKind.SMART_FORM)
     form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
     if permission.allowed:

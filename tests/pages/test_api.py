@@ -1,6 +1,6 @@
 import pytest
 from django_scopes import scopes_disabled
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from messaging.models import OutboundEmail
@@ -12,8 +12,8 @@ from tests.tracking.helpers import emails_aged, post_fixture, tracked_email
 @pytest.fixture
 def api(cast):
     client = APIClient()
-    token = Token.objects.create(user=cast.alice)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=cast.alice)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from notifications.services import notification_create
 from tests.factories import SmartFormFactory
@@ -28,6 +28,9 @@ MATRIX = [
     ("POST", "/clients/{bob}/opt-in/", (302, 302, 302, 404, 403)),
     ("GET", "/settings/", ADMINS_ONLY),
     ("POST", "/settings/smtp-test/", (302, 403, 302, 403, 403)),
+    ("GET", "/settings/api-tokens/", STAFF_PAGE),
+    ("POST", "/settings/api-tokens/", (302, 200, 200, 200, 403)),  # issues one of one's own
+    ("POST", "/settings/api-tokens/{alice_token}/revoke/", (302, 302, 404, 404, 403)),
     ("GET", "/notifications/", STAFF_PAGE),
     ("GET", "/notifications/bell/", STAFF_PAGE),
     ("POST", "/notifications/{note}/read/", (302, 302, 302, 302, 403)),
@@ -61,6 +64,8 @@ COVERED = {
     "client-opt-in",
     "clinic-settings",
     "clinic-smtp-test",
+    "api-tokens",
+    "api-token-revoke",
     "notification-list",
     "notification-bell",
     "notification-read",
@@ -84,7 +89,13 @@ def world(cast):
             .token
         )
     note = notification_create(clinic=cast.alice_clinic, recipient=cast.alice, text="x")
-    return {"bob": cast.bob.pk, "token": token, "note": note.pk}
+    alice_token, _ = AuthToken.objects.create(user=cast.alice)
+    return {
+        "bob": cast.bob.pk,
+        "token": token,
+        "note": note.pk,
+        "alice_token": alice_token.token_key,
+    }
 
 
 def as_role(client, cast, role: str):
@@ -108,7 +119,7 @@ def test_every_url_answers_every_role_as_it_should(
 
 
 def test_a_token_reaches_only_its_own_clinic(client, cast, world):
-    token = Token.objects.create(user=cast.charlie).key
+    _, token = AuthToken.objects.create(user=cast.charlie)
     auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
     assert client.get(f"/api/clients/{cast.bob.pk}/emails", **auth).status_code == 404
     assert client.get(f"/api/clients/{cast.dana.pk}/emails", **auth).status_code == 200

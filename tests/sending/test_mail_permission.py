@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from clinic.models import SmartFormRequest
@@ -119,7 +119,8 @@ def test_a_smart_form_send_asks_once(cast, asked, suppressed):
 @pytest.fixture
 def api(cast):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=cast.alice).key}")
+    _, token = AuthToken.objects.create(user=cast.alice)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

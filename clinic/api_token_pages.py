@@ -1,0 +1,35 @@
+"""The page where clinic staff manage their own API tokens."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.access import clinic_staff_required
+from clinic.api_tokens import api_token_issue, api_token_revoke, api_tokens_of
+
+
+@never_cache  # the response to an issue carries the token itself
+@require_http_methods(["GET", "POST"])
+@clinic_staff_required
+def api_tokens(request):
+    """Lists the user's tokens; a POST issues one and shows it on this response only."""
+    issued = None
+    if request.method == "POST":
+        token, text = api_token_issue(user=request.user, clinic=request.clinic)
+        issued = {"token": token, "text": text}
+    context = {"tokens": api_tokens_of(request.user), "issued": issued, "now": timezone.now()}
+    response = render(request, "clinic/api_tokens.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_POST
+@clinic_staff_required
+def api_token_revoke_view(request, token_key: str):
+    if not api_token_revoke(user=request.user, clinic=request.clinic, token_key=token_key):
+        raise Http404("You have no API token with that prefix.")
+    messages.success(request, f"The API token {token_key}… is revoked: it no longer works.")
+    return redirect("api-tokens")
