@@ -7,6 +7,10 @@ class ClinicConfig(AppConfig):
     name = "clinic"
     verbose_name = "Clinics"
 
+    def ready(self) -> None:
+        # A login records when it began, for the session's idle and absolute time limits.
+        from clinic import session_expiry  # noqa: F401
+
 
 class PlatformAdminConfig(AdminConfig):
     default = False

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from clinic.models import (
@@ -18,6 +19,10 @@ from clinic.models import (
 )
 
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 (published in README.md for the demo)
+# The demo support person's authenticator key (RFC 6238's own test key, base32
+# GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ): published, so only a DEBUG demo may use it.
+DEMO_AUTHENTICATOR_KEY = "3132333435363738393031323334353637383930"
+DEMO_SUPPORT_EMAIL = "support@platform.test"
 
 CLINICS = [
     {
@@ -81,6 +86,17 @@ def seed_user(email: str, first: str, last: str, *, superuser: bool = False) -> 
     return user
 
 
+def seed_authenticator(user: User) -> TOTPDevice:
+    """The demo support person's authenticator app, with the published key, so the demo's
+    support admin can be opened (the code comes from `seed_demo`'s output)."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user,
+        name="demo authenticator app",
+        defaults={"key": DEMO_AUTHENTICATOR_KEY, "confirmed": True},
+    )
+    return device
+
+
 def seed_clinic(spec: dict) -> Clinic:
     clinic, _ = Clinic.objects.update_or_create(
         slug=spec["slug"],
@@ -140,5 +156,6 @@ def seed_invoice(clinic: Clinic, client: Client) -> None:
 
 def seed_demo() -> list[Clinic]:
     with scopes_disabled(), transaction.atomic():
-        seed_user("support@platform.test", "Sam", "Support", superuser=True)
+        support = seed_user(DEMO_SUPPORT_EMAIL, "Sam", "Support", superuser=True)
+        seed_authenticator(support)
         return [seed_clinic(spec) for spec in CLINICS]

@@ -1,6 +1,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "clinic.apps.ClinicConfig",
     "messaging",
     "suppression",
@@ -57,12 +59,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.session_expiry.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.ClinicScopeMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -113,13 +117,18 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling (django-axes): five wrong passwords for one address from one place lock that
-# pair out for 15 minutes.
+# Login throttling (django-axes): five wrong passwords from one address (whichever accounts they
+# try: password spraying) or for one account (from wherever: credential stuffing) lock that
+# address or that account out for 15 minutes. A success does not wipe the count, or one valid
+# account would let a sprayer start again.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field, which holds the email address
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
+# The client's address as TRUSTED_PROXY_COUNT says (clinic/client_address.py), never a
+# client-written X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "clinic.client_address.client_address"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,6 +155,37 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, once DEBUG is off: plain HTTP is redirected (SECURE_SSL_REDIRECT=false where the
+# edge already redirects before the proxy) and browsers are told to use HTTPS for a year, on every
+# subdomain too.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = 0 if DEBUG else 365 * 24 * 60 * 60
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG and env_bool("SECURE_HSTS_PRELOAD", True)
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only, never
+# inline; no plugins, no framing, forms post only here. With DEBUG on the same policy is reported,
+# not enforced, so Django's debug pages still work while violations show in the console.
+CONTENT_SECURITY_POLICY_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "object-src": [NONE],
+    "base-uri": [NONE],
+    "frame-ancestors": [NONE],
+    "form-action": [SELF],
+}
+CONTENT_SECURITY_POLICY = None if DEBUG else {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = (
+    {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES} if DEBUG else None
+)
+# A login lasts at most SESSION_MAX_HOURS (12), and ends after SESSION_IDLE_MINUTES (30) without a
+# click (clinic/session_expiry.py); the pages' own background refreshes do not count as use.
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12, minimum=1) * 60 * 60
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+# Support staff (superusers, who see every clinic) open the admin with a password and the code of
+# an authenticator app (django-otp TOTP), enrolled with `manage.py totp_enrol EMAIL`.
+OTP_TOTP_ISSUER = "Clinic mail support"
 # How many reverse proxies of ours stand in front of the app: the client's address is the one that
 # many hops back in X-Forwarded-For (login lockout and API throttling). 0: no proxy, the
 # connection's own address; a client-written X-Forwarded-For is then ignored.

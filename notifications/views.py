@@ -1,5 +1,6 @@
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import clinic_staff_required
@@ -27,7 +28,18 @@ def notification_bell(request):
 @clinic_staff_required
 def notification_read(request, notification_id: int):
     notifications_mark_read(user=request.user, notification_id=notification_id)
-    return redirect(request.POST.get("next") or "notification-list")
+    return redirect(_safe_next(request) or "notification-list")
+
+
+def _safe_next(request) -> str | None:
+    """The page to go back to, if it is one of ours: a `next` naming another site (an open
+    redirect for phishing) or a `javascript:` URL is ignored."""
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 @require_POST

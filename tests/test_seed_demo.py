@@ -1,8 +1,16 @@
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
+from django_otp.oath import TOTP
 from django_scopes import scopes_disabled
 
-from clinic.demo import DEMO_PASSWORD
+from clinic.demo import DEMO_AUTHENTICATOR_KEY, DEMO_PASSWORD
 from clinic.models import Appointment, Client, Clinic, Invoice, Membership, SmartForm, User
+
+
+@pytest.fixture(autouse=True)
+def demo_mode(settings):
+    """The demo runs with DEBUG on; pytest-django runs tests with it off."""
+    settings.DEBUG = True
 
 
 def counts() -> dict[str, int]:
@@ -36,10 +44,23 @@ def test_each_demo_user_sees_their_own_clinic_only(client, db):
         client.logout()
 
 
-def test_support_logs_into_admin(client, db):
+def test_support_logs_into_admin_with_the_printed_authenticator_key(client, db, capsys):
     call_command("seed_demo")
-    assert client.login(username="support@platform.test", password=DEMO_PASSWORD)
+    assert "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" in capsys.readouterr().out
+    code = f"{TOTP(bytes.fromhex(DEMO_AUTHENTICATOR_KEY)).token():06d}"
+    response = client.post(
+        "/admin/login/?next=/admin/clinic/client/",
+        {"username": "support@platform.test", "password": DEMO_PASSWORD, "otp_token": code},
+    )
+    assert response.status_code == 302, response.content.decode()
     assert client.get("/admin/clinic/client/").status_code == 200
+
+
+def test_it_refuses_to_create_known_passwords_with_debug_off(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG=true"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
 
 
 def test_demo_clients_exercise_every_simulator_outcome(db):

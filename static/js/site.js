@@ -13,3 +13,9 @@ document.addEventListener("htmx:afterSwap", function () {
     if (details) { details.open = true; }
   });
 });
+
+// The bell and the email log refresh themselves; not while the page is out of sight. (A filter in
+// hx-trigger would need eval, which the Content-Security-Policy forbids.)
+document.addEventListener("htmx:beforeRequest", function (event) {
+  if (document.visibilityState !== "visible") { event.preventDefault(); }
+});

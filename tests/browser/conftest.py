@@ -67,6 +67,18 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def authenticator_code(user) -> str:
+    """The code the support person's authenticator app shows now (a confirmed TOTP device is
+    created for them if they have none), computed from the device's key as the app does."""
+    from django_otp.oath import TOTP
+
+    from tests.otp import support_device
+
+    device = support_device(user)
+    token = TOTP(device.bin_key, step=device.step, digits=device.digits).token()
+    return f"{token:0{device.digits}d}"
+
+
 def log_in(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email address").fill(email)
@@ -75,4 +87,4 @@ def log_in(page, email: str, password: str) -> None:
     page.wait_for_url("**/clients/")
 
 
-__all__ = ["log_in", "screenshot"]
+__all__ = ["authenticator_code", "log_in", "screenshot"]

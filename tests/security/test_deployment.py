@@ -1,0 +1,85 @@
+"""Production settings pass Django's deployment checks, and every response carries HTTPS-only and
+Content-Security-Policy headers once DEBUG is off."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_environment(**overrides: str) -> dict[str, str]:
+    """What an operator sets for a real deployment (docs/operations.md), on top of the test
+    run's database and Redis."""
+    environment = {k: v for k, v in os.environ.items() if k != "SECURE_SSL_REDIRECT"}
+    environment.update(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="clinicmail.example",
+        SITE_URL="https://clinicmail.example",
+        FIELD_ENCRYPTION_KEYS="41ijqSX0Am28oruPAran9udiNWmE7UiPWm3h6KduNzo=",
+        ANYMAIL_WEBHOOK_SECRET=f"esp:{secrets.token_urlsafe(24)}",
+        MAILGUN_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(24),
+        AMAZON_SNS_TOPICS="arn:aws:sns:eu-west-1:123456789012:clinicmail-events",
+    )
+    environment.update(overrides)
+    return environment
+
+
+def deploy_check(**overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_environment(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = deploy_check()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_the_deployment_checks_would_see_plain_http_allowed():
+    result = deploy_check(SECURE_SSL_REDIRECT="false")
+    assert result.returncode != 0
+    assert "security.W008" in result.stdout + result.stderr
+
+
+def test_responses_tell_browsers_https_only(client, db):
+    response = client.get("/accounts/login/", secure=True)
+    assert response["Strict-Transport-Security"] == ("max-age=31536000; includeSubDomains; preload")
+
+
+def test_plain_http_is_sent_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/accounts/login/")
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/accounts/login/"
+
+
+@pytest.mark.parametrize(
+    "directive",
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ],
+)
+def test_every_page_carries_the_content_security_policy(client, db, directive):
+    policy = client.get("/accounts/login/", secure=True)["Content-Security-Policy"]
+    assert directive in [part.strip() for part in policy.split(";")]
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
