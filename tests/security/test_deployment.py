@@ -83,3 +83,35 @@ def test_every_page_carries_the_content_security_policy(client, db, directive):
     assert directive in [part.strip() for part in policy.split(";")]
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_the_image_runs_as_an_unprivileged_user():
+    users = [argument for name, argument in dockerfile_instructions() if name == "USER"]
+    assert users, "the Dockerfile never leaves root"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0")
+    assert "useradd" in (ROOT / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize(
+    "kept_out",
+    [".git", ".venv", ".postgres", ".celery", "**/__pycache__", ".pytest_cache", "mutants", "docs"],
+)
+def test_the_build_context_leaves_out_history_environments_and_outputs(kept_out):
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert kept_out in patterns
+    assert not any(pattern.startswith("!") for pattern in patterns)  # nothing let back in
