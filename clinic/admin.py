@@ -17,6 +17,7 @@ from clinic.models import (
     SmartFormRequest,
     User,
 )
+from clinic.settings_audit import clinic_settings_audit
 
 
 class ClinicAdminForm(ClinicSettingsForm):
@@ -38,6 +39,10 @@ class ClinicAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        clinic_settings_audit(actor=request.user, clinic=obj, form=form, via="support admin")
 
 
 @admin.register(User)
@@ -141,3 +146,34 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 target=f"API token {token.token_key}… of {token.user.email}",
             )
         self.message_user(request, f"{len(tokens)} API token(s) revoked.")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail, for support to read: who viewed a client's email log, reactivated an
+    address, changed a clinic's settings or an API token. Nobody adds, changes or deletes an
+    entry here, superusers included; retention deletes them after AUDIT_RETENTION_DAYS."""
+
+    list_display = ["at", "actor_email", "action", "clinic", "target"]
+    list_filter = ["action", "clinic"]
+    search_fields = ["actor_email", "target"]
+    date_hierarchy = "at"
+    fields = readonly_fields = [
+        "at",
+        "actor",
+        "actor_email",
+        "clinic",
+        "action",
+        "target",
+        "detail",
+    ]
+    list_select_related = ["clinic"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

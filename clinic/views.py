@@ -6,6 +6,7 @@ from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.forms import ClientForm, ClinicSettingsForm
 from clinic.models import Client
 from clinic.selectors import client_search
+from clinic.settings_audit import clinic_settings_audit
 
 
 def home(request):
@@ -41,6 +42,9 @@ def clinic_settings(request):
     form = ClinicSettingsForm(request.POST or None, instance=request.clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
+        clinic_settings_audit(
+            actor=request.user, clinic=request.clinic, form=form, via="clinic settings page"
+        )
         messages.success(request, "Clinic settings saved.")
         return redirect("clinic-settings")
     return render(request, "clinic/settings.html", {"form": form})

@@ -335,6 +335,19 @@ SMART_FORM_LINK_DAYS = env_int("SMART_FORM_LINK_DAYS", 30, minimum=1)
 # (confirmations, cancellations, reminders) count towards it but are never refused: patients must
 # get their reminders.
 DAILY_SEND_QUOTA = env_int("DAILY_SEND_QUOTA", 2000, minimum=1)
+# Every other table holding patient data, deleted (or its personal fields cleared) by the same
+# nightly job (messaging/log/retention.py); the table is in docs/operations.md.
+RECEIVED_BATCH_RETENTION_DAYS = env_int("RECEIVED_BATCH_RETENTION_DAYS", 30, minimum=1)
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
+REMOVAL_REQUEST_RETENTION_DAYS = env_int("REMOVAL_REQUEST_RETENTION_DAYS", 90, minimum=1)
+REMOVAL_REQUEST_PENDING_RETENTION_DAYS = env_int(
+    "REMOVAL_REQUEST_PENDING_RETENTION_DAYS", 365, minimum=1
+)
+SMART_FORM_ANSWERS_RETENTION_DAYS = env_int("SMART_FORM_ANSWERS_RETENTION_DAYS", 30, minimum=1)
+SUPPRESSION_EVIDENCE_RETENTION_DAYS = env_int(
+    "SUPPRESSION_EVIDENCE_RETENTION_DAYS", 90, minimum=1
+)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400, minimum=1)
 OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 180, minimum=1)
 # An email the ESP accepted and has not reported an outcome of this long after it was sent is
 # looked up in the ESP's own event log, and again with backoff (messaging/tracking/reconcile.py).

@@ -7,7 +7,8 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from clinic.models import Client, normalize_email_address
+from clinic.audit import audit_record
+from clinic.models import AuditEntry, Client, normalize_email_address
 from suppression.esp_api import EspApiError, esp_suppression_remove
 from suppression.models import (
     EspRemoval,
@@ -118,9 +119,22 @@ def suppression_reactivate(
             why=reason.strip(),
             evidence=_request_evidence(client_request),
         )
+        _reactivation_audit(suppression, actor)
         transaction.on_commit(lambda: _enqueue_esp_removal(suppression.pk))
     suppression.refresh_from_db()
     return suppression
+
+
+def _reactivation_audit(suppression: Suppression, actor) -> None:
+    """The audit trail's entry: the suppression by id, never the address (the trail outlives
+    the suppression's evidence; its history names the address for as long as it is kept)."""
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.REACTIVATED_ADDRESS,
+        target=f"suppression {suppression.pk}",
+        stream=suppression.stream,
+        reason=suppression.reason,
+    )
 
 
 def _check_clients_request(suppression: Suppression, request: ClientRequest | None) -> None:

@@ -15,10 +15,13 @@ from rest_framework.views import APIView
 from clinic.middleware import membership_of
 from clinic.models import Client
 from clinic.selectors import client_search
+from messaging.log.audit import email_log_viewed
+from messaging.log.presentation import engagement_words, event_not_counted, shown_status
 from messaging.log.selectors import client_email_log
 from messaging.log.throttles import ClientAddressThrottle, TokenThrottle
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.triggers import SEND_QUOTA_REACHED, direct_message_send
+from messaging.status import EmailStatus
 from suppression.selectors import suppressed_addresses
 
 MAX_CLIENTS = 100
@@ -56,16 +59,18 @@ def email_json(email: OutboundEmail) -> dict:
         "kind": email.kind,
         "to": email.to_email,
         "subject": email.subject,
-        "status": email.status,
-        "status_label": email.get_status_display(),
+        "status": shown_status(email),
+        "status_label": EmailStatus(shown_status(email)).label,
         "reason": email.reason,
+        "engagement_tracked": email.engagement_tracked,
+        "engagement_note": engagement_words(email) or None,
         "esp_message_id": email.esp_message_id,
         "created_at": email.created_at.isoformat(),
         "events": [
             {
                 "type": event.event_type,
                 "at": event.occurred_at.isoformat() if event.occurred_at else None,
-                "detail": event.words,
+                "detail": event_not_counted(email, event) or event.words,
             }
             for event in email.events.all()
         ],
@@ -129,6 +134,7 @@ class ClientEmailsAPI(ClinicAPIView):
                 log = log_after(log, page.validated_data["before"])
             limit = page.validated_data["limit"]
             emails = list(log[: limit + 1])
+            email_log_viewed(actor=request.user, client=client)
         more = len(emails) > limit
         emails = emails[:limit]
         return Response(

@@ -83,6 +83,47 @@ FINAL_STATUSES = {
 }
 
 
+ENGAGEMENT = frozenset({EmailStatus.OPENED, EmailStatus.CLICKED})
+
+# Why an email's opens and clicks were not tracked, as the log says it.
+NOT_TRACKED_SWITCHED_OFF = (
+    "Opens and clicks are not tracked for this email (the clinic switched tracking off)."
+)
+NOT_TRACKED_OWN_SERVER = (
+    "Opens and clicks are not tracked for this email (it went through the clinic's own mail "
+    "server)."
+)
+# An open or click an ESP reports all the same (an account-wide setting of the ESP's) is
+# listed under these words, not as an open or click, and does not count.
+ENGAGEMENT_NOT_COUNTED = (
+    "The email service reported {what} although tracking was off for this email; it is not counted."
+)
+
+
+def engagement_words(email) -> str:
+    """Why the email's opens and clicks are not tracked, or "" when they are."""
+    if email.engagement_tracked:
+        return ""
+    return NOT_TRACKED_SWITCHED_OFF if email.tracked else NOT_TRACKED_OWN_SERVER
+
+
+def shown_status(email) -> str:
+    """The status the log shows. An untracked email that an open or click event raised is shown
+    as delivered: an open or click comes only after delivery, and the clinic asked that opens
+    and clicks of its clients not be followed, so the log does not report them."""
+    if not email.engagement_tracked and email.status in ENGAGEMENT:
+        return EmailStatus.DELIVERED
+    return email.status
+
+
+def event_not_counted(email, event) -> str:
+    """Words for an open or click reported for an email whose tracking was off, else ""."""
+    if email.engagement_tracked or event.status not in ENGAGEMENT:
+        return ""
+    what = "an open" if event.status == EmailStatus.OPENED else "a click"
+    return ENGAGEMENT_NOT_COUNTED.format(what=what)
+
+
 def status_tone(status: str) -> str:
     return STATUS_HELP[status][0]
 

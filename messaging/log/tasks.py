@@ -4,9 +4,10 @@ that queued tasks and the beat schedule (config/celery.py) still find it."""
 from django.utils import timezone
 
 from config.celery import app
-from messaging.log.retention import log_expire
+from messaging.log.retention import retention_apply
 
 
 @app.task(name="messaging.tasks.retention_purge_task")
 def retention_purge_task() -> int:
-    return log_expire(now=timezone.now())
+    """Every table's retention, nightly; returns how many rows were deleted or cleared."""
+    return sum(retention_apply(now=timezone.now()).values())

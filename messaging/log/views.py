@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.models import Client
 from clinic.selectors import client_form_requests, client_upcoming_appointments
+from messaging.log.audit import email_log_viewed
 from messaging.log.forms import send_forms_for
 from messaging.log.presentation import client_email_context, email_log_context
 from messaging.sending.connections import smtp_test_send
@@ -25,6 +26,7 @@ def client_summary(request, client_id: int):
         "address_warning": address_warning(clinic=request.clinic, address=client.email),
         **client_email_context(client, request.GET.get("page")),
     }
+    email_log_viewed(actor=request.user, client=client)
     return render(request, "messaging/client_summary.html", context)
 
 

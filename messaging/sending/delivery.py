@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from messaging.models import OutboundEmail
 from messaging.sending.connections import esp_connection, from_address, smtp_connection
+from messaging.sending.engagement import engagement_tracking_off
 from messaging.sending.invoice_pdf import invoice_pdf
 from messaging.sending.policy import (
     SendFailure,
@@ -52,8 +53,11 @@ def build_message(email: OutboundEmail) -> AnymailMessage:
             f"invoice-{email.invoice.number}.pdf", invoice_pdf(email.invoice), "application/pdf"
         )
     if email.tracked:
+        # The email's id and kind, and nothing of the client or the clinic: ESPs keep both.
         message.metadata = {"email_id": str(email.id)}  # the email id decides; nothing more
         message.tags = [email.kind]
+        if not email.engagement_tracked:
+            engagement_tracking_off(message, esp=email.esp)
     else:
         message.extra_headers = {"Message-ID": make_msgid(domain="clinicmail")}
     return message

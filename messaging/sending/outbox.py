@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 
 from clinic.models import Appointment, Client, Invoice, SmartFormRequest
 from messaging.models import APPOINTMENT_KINDS, OutboundEmail
+from messaging.sending.engagement import engagement_tracked_for
 from messaging.sending.rendering import render_email
 from messaging.sending.selectors import outbox_stuck
 from messaging.status import EmailStatus
@@ -72,6 +73,7 @@ def email_prepare(
     )
     if permission is None:
         permission = send_permission(client, kind)
+    stream = sending_stream(clinic)
     email = OutboundEmail.objects.create(
         clinic=clinic,
         client=client,
@@ -84,7 +86,8 @@ def email_prepare(
         appointment=appointment,
         invoice=invoice,
         form_request=form_request,
-        esp=sending_stream(clinic),
+        esp=stream,
+        engagement_tracked=engagement_tracked_for(clinic, stream),
         **_decided(permission),
     )
     if email.refusal:

@@ -2,7 +2,14 @@
 
 from django import template
 
-from messaging.log.presentation import status_help, status_tone
+from messaging.log.presentation import (
+    engagement_words,
+    event_not_counted,
+    shown_status,
+    status_help,
+    status_tone,
+)
+from messaging.status import EmailStatus
 
 register = template.Library()
 
@@ -15,4 +22,26 @@ def tone(status: str) -> str:
 @register.filter
 def explained(email) -> str:
     """What the email's status means and what to do, by why it failed where that matters."""
-    return status_help(email.status, email.failure_cause)
+    return status_help(shown_status(email), email.failure_cause)
+
+
+@register.filter
+def shown(email) -> str:
+    """The status the log shows for the email (messaging/log/presentation.py)."""
+    return shown_status(email)
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return EmailStatus(status).label
+
+
+@register.filter
+def not_tracked(email) -> str:
+    return engagement_words(email)
+
+
+@register.filter
+def not_counted(event, email) -> str:
+    """Words for an open or click reported for an email whose tracking was off, else ""."""
+    return event_not_counted(email, event)

@@ -57,6 +57,50 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        "retention-purges-every-notification",
+        "Retention deletes every notification, recent ones included.",
+        "messaging/log/retention.py",
+        "Notification.objects.filter(created_at__lt=before)",
+        "Notification.objects.all()",
+        (
+            "tests/test_retention_every_table.py::"
+            "test_notifications_older_than_their_period_go_and_recent_ones_stay",
+        ),
+    ),
+    Mutant(
+        "retention-purges-every-audit-entry",
+        "Retention deletes the whole audit trail, recent entries included.",
+        "messaging/log/retention.py",
+        "AuditEntry.objects.filter(at__lt=before)",
+        "AuditEntry.objects.all()",
+        (
+            "tests/test_retention_every_table.py::"
+            "test_audit_entries_are_kept_longest_and_go_after_their_period",
+        ),
+    ),
+    Mutant(
+        "retention-clears-active-suppressions",
+        "Retention empties the evidence of active suppressions too.",
+        "messaging/log/retention.py",
+        "Suppression.objects.filter(active=False)",
+        "Suppression.objects.all()",
+        (
+            "tests/test_retention_every_table.py::"
+            "test_suppression_evidence_is_emptied_once_lifted_for_its_period_and_kept_while_active",
+        ),
+    ),
+    Mutant(
+        "tracking-switch-ignored",
+        "A clinic that switched tracking off still sends with the ESP's tracking on.",
+        "messaging/sending/delivery.py",
+        "        if not email.engagement_tracked:\n",
+        "        if False:\n",
+        (
+            "tests/sending/test_what_esps_receive.py::"
+            "test_a_clinic_with_tracking_off_sends_with_the_esps_tracking_off",
+        ),
+    ),
+    Mutant(
         "naive-dst-reminder",
         "A reminder is due at `start - lead` in elapsed hours, not on the clinic's wall clock.",
         "messaging/sending/policy.py",

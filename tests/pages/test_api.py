@@ -55,6 +55,8 @@ def test_emails_shape_newest_first_with_events(api, cast, client, settings):
         "status",
         "status_label",
         "reason",
+        "engagement_tracked",
+        "engagement_note",
         "esp_message_id",
         "created_at",
         "events",

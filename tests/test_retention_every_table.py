@@ -1,0 +1,222 @@
+"""Retention of every table that holds patient data: past its period a row goes (or its personal
+fields are emptied), and a row just inside it stays as it was. Run as the nightly task runs it."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from clinic.models import AuditEntry, SmartFormRequest
+from messaging.log.retention import (
+    audit_entries_purge,
+    notifications_purge,
+    received_batches_purge,
+    removal_requests_purge,
+    smart_form_answers_clear,
+    suppression_evidence_clear,
+)
+from messaging.log.tasks import retention_purge_task
+from messaging.models import ReceivedBatch
+from notifications.models import Notification
+from suppression.models import (
+    EspRemoval,
+    RemovalRequest,
+    Suppression,
+    SuppressionHistory,
+)
+from tests.factories import (
+    AuditEntryFactory,
+    NotificationFactory,
+    SmartFormRequestFactory,
+)
+
+pytestmark = pytest.mark.usefixtures("unscoped")
+
+
+def ago(days: float):
+    return timezone.now() - timedelta(days=days)
+
+
+def batch(received_days_ago: float, *, failed: bool) -> ReceivedBatch:
+    return ReceivedBatch.objects.create(
+        esp="postmark",
+        received_at=ago(received_days_ago),
+        event_count=1,
+        payload=[{"recipient": "bob@example.test", "description": "Mailbox full"}],
+        failed_at=ago(received_days_ago) if failed else None,
+        error="could not apply" if failed else "",
+    )
+
+
+def test_received_batches_older_than_their_period_go_and_recent_ones_stay(db, settings):
+    settings.RECEIVED_BATCH_RETENTION_DAYS = 30
+    old_failed, old_waiting = batch(31, failed=True), batch(31, failed=False)
+    recent_failed, recent_waiting = batch(29, failed=True), batch(0, failed=False)
+
+    assert received_batches_purge(before=ago(30)) == 2
+
+    kept = set(ReceivedBatch.objects.values_list("pk", flat=True))
+    assert kept == {recent_failed.pk, recent_waiting.pk}
+    assert not {old_failed.pk, old_waiting.pk} & kept
+
+
+def test_notifications_older_than_their_period_go_and_recent_ones_stay(cast):
+    old = NotificationFactory(clinic=cast.alice_clinic, recipient=cast.alice, text="Bob Brown")
+    recent = NotificationFactory(clinic=cast.alice_clinic, recipient=cast.alice, text="Bob")
+    read_recently = NotificationFactory(
+        clinic=cast.charlie_clinic, recipient=cast.charlie, read_at=timezone.now()
+    )
+    Notification.objects.filter(pk=old.pk).update(created_at=ago(91))
+    Notification.objects.filter(pk=recent.pk).update(created_at=ago(89))
+
+    assert notifications_purge(before=ago(90)) == 1
+
+    assert set(Notification.objects.values_list("pk", flat=True)) == {recent.pk, read_recently.pk}
+
+
+def suppression(address: str, *, active: bool = True, **fields) -> Suppression:
+    return Suppression.objects.create(
+        address=address, stream="postmark", reason="hard_bounce", active=active, **fields
+    )
+
+
+def removal_request(on: Suppression, *, received_days_ago: float, decided_days_ago=None):
+    request = RemovalRequest.objects.create(
+        suppression=on,
+        from_address=on.address,
+        subject="Please email me again",
+        text="I am Bob Brown, my mailbox works again.",
+        message_id=f"<{received_days_ago}-{decided_days_ago}@example.test>",
+        esp="postmark",
+    )
+    fields = {"received_at": ago(received_days_ago)}
+    if decided_days_ago is not None:
+        fields |= {"state": RemovalRequest.State.DECLINED, "decided_at": ago(decided_days_ago)}
+    RemovalRequest.objects.filter(pk=request.pk).update(**fields)
+    return request
+
+
+def test_decided_removal_requests_go_after_their_period_and_pending_ones_after_a_longer_one(
+    db, settings
+):
+    on = suppression("bob@example.test")
+    decided_long_ago = removal_request(on, received_days_ago=100, decided_days_ago=91)
+    decided_recently = removal_request(on, received_days_ago=100, decided_days_ago=89)
+    pending_for_ever = removal_request(on, received_days_ago=366)
+    pending_for_months = removal_request(on, received_days_ago=200)
+
+    assert removal_requests_purge(decided_before=ago(90), received_before=ago(365)) == 2
+
+    kept = set(RemovalRequest.objects.values_list("pk", flat=True))
+    assert kept == {decided_recently.pk, pending_for_months.pk}
+    assert not {decided_long_ago.pk, pending_for_ever.pk} & kept
+
+
+def test_smart_form_answers_are_emptied_after_their_period_and_the_request_stays(cast):
+    answers = {"reason": "Lower back pain since March", "consent": "True"}
+    old = SmartFormRequestFactory(client=cast.bob, state="completed", responses=answers)
+    recent = SmartFormRequestFactory(client=cast.bob, state="completed", responses=answers)
+    pending = SmartFormRequestFactory(client=cast.bob)
+    SmartFormRequest.objects.filter(pk=old.pk).update(completed_at=ago(31))
+    SmartFormRequest.objects.filter(pk=recent.pk).update(completed_at=ago(29))
+
+    assert smart_form_answers_clear(completed_before=ago(30)) == 1
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.responses == {}
+    assert old.state == "completed" and old.completed_at is not None
+    assert recent.responses == answers
+    assert SmartFormRequest.objects.filter(pk=pending.pk).exists()
+
+
+def lifted(address: str, *, days_ago: float, **fields) -> Suppression:
+    """A suppression reactivated `days_ago`, with the ESP's words and the evidence of both."""
+    lifted_one = suppression(
+        address, active=False, diagnostic=f"550 5.1.1 <{address}>: no such user", **fields
+    )
+    for action, evidence in (
+        ("suppressed", {"diagnostic": f"550 <{address}>", "email_id": "e1"}),
+        ("reactivated", {"client_request": {"from_address": address, "reference": "r1"}}),
+    ):
+        entry = SuppressionHistory.objects.create(
+            suppression=lifted_one, action=action, evidence=evidence
+        )
+        SuppressionHistory.objects.filter(pk=entry.pk).update(at=ago(days_ago))
+    return lifted_one
+
+
+def test_suppression_evidence_is_emptied_once_lifted_for_its_period_and_kept_while_active(db):
+    long_lifted = lifted("old@example.test", days_ago=91, esp_removal=EspRemoval.DONE)
+    recently_lifted = lifted("recent@example.test", days_ago=89, esp_removal=EspRemoval.DONE)
+    removal_under_way = lifted("pending@example.test", days_ago=91, esp_removal="pending")
+    active = suppression("active@example.test", diagnostic="550 5.1.1 no such user")
+    SuppressionHistory.objects.create(
+        suppression=active, action="suppressed", evidence={"diagnostic": "550"}
+    )
+    SuppressionHistory.objects.filter(suppression=active).update(at=ago(400))
+
+    assert suppression_evidence_clear(inactive_before=ago(90)) == 3  # a diagnostic, 2 evidences
+
+    long_lifted.refresh_from_db()
+    assert long_lifted.diagnostic == ""
+    assert long_lifted.address == "old@example.test"  # a new bounce finds the same row
+    assert [h.evidence for h in long_lifted.history.all()] == [{}, {}]
+    assert sorted(h.action for h in long_lifted.history.all()) == ["reactivated", "suppressed"]
+    for kept in (recently_lifted, removal_under_way, active):
+        kept.refresh_from_db()
+        assert kept.diagnostic
+        assert all(h.evidence for h in kept.history.all())
+
+
+def test_audit_entries_are_kept_longest_and_go_after_their_period(cast):
+    old = AuditEntryFactory(clinic=cast.alice_clinic, actor=cast.alice)
+    recent = AuditEntryFactory(clinic=cast.alice_clinic, actor=cast.alice)
+    AuditEntry.objects.filter(pk=old.pk).update(at=ago(401))
+    AuditEntry.objects.filter(pk=recent.pk).update(at=ago(399))
+
+    assert audit_entries_purge(before=ago(400)) == 1
+
+    assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_the_nightly_task_applies_every_period_from_its_setting(cast, settings):
+    """One row past its period in each table, and its twin just inside it: the task takes the
+    first of each, with the periods read from the settings."""
+    settings.RECEIVED_BATCH_RETENTION_DAYS = 5
+    settings.NOTIFICATION_RETENTION_DAYS = 6
+    settings.REMOVAL_REQUEST_RETENTION_DAYS = 7
+    settings.REMOVAL_REQUEST_PENDING_RETENTION_DAYS = 8
+    settings.SMART_FORM_ANSWERS_RETENTION_DAYS = 9
+    settings.SUPPRESSION_EVIDENCE_RETENTION_DAYS = 10
+    settings.AUDIT_RETENTION_DAYS = 11
+    batch(5.5, failed=True), batch(4.5, failed=True)
+    for days in (6.5, 5.5):
+        note = NotificationFactory(clinic=cast.alice_clinic, recipient=cast.alice)
+        Notification.objects.filter(pk=note.pk).update(created_at=ago(days))
+    on = suppression("bob@example.test")
+    removal_request(on, received_days_ago=20, decided_days_ago=7.5)
+    removal_request(on, received_days_ago=20, decided_days_ago=6.5)
+    removal_request(on, received_days_ago=8.5)
+    removal_request(on, received_days_ago=7.5)
+    for days in (9.5, 8.5):
+        form_request = SmartFormRequestFactory(client=cast.bob, responses={"reason": "Back pain"})
+        SmartFormRequest.objects.filter(pk=form_request.pk).update(completed_at=ago(days))
+    lifted("old@example.test", days_ago=10.5, esp_removal=EspRemoval.DONE)
+    lifted("recent@example.test", days_ago=9.5, esp_removal=EspRemoval.DONE)
+    for days in (11.5, 10.5):
+        entry = AuditEntryFactory(clinic=cast.alice_clinic, actor=cast.alice)
+        AuditEntry.objects.filter(pk=entry.pk).update(at=ago(days))
+
+    # 1 batch, 1 notification, 2 removal requests, 1 form's answers, 1 diagnostic and 2
+    # evidences, 1 audit entry.
+    assert retention_purge_task() == 9
+
+    assert ReceivedBatch.objects.count() == 1
+    assert Notification.objects.count() == 1
+    assert RemovalRequest.objects.count() == 2
+    assert SmartFormRequest.objects.exclude(responses={}).count() == 1
+    assert Suppression.objects.exclude(diagnostic="").count() == 1
+    assert SuppressionHistory.objects.exclude(evidence={}).count() == 2
+    assert AuditEntry.objects.count() == 1
