@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from clinic.models import AuditEntry, SmartFormRequest
 from messaging.log.retention import (
