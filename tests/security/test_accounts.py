@@ -76,6 +76,17 @@ def test_a_code_from_another_persons_device_does_not_count(client, cast):
     assert client.get("/admin/clinic/client/").status_code == 302
 
 
+def test_guessing_codes_is_slowed_down(client, cast):
+    """django-otp's own throttle: after wrong codes the device refuses even the right one for a
+    while (1 s, then 2 s, 4 s...), so the million codes cannot be tried with a known password."""
+    device = support_device(cast.support)
+    for _ in range(3):
+        admin_login(client, cast.support.email, code="000000")
+    response = admin_login(client, cast.support.email, code=current_code(device))
+    assert "Verification temporarily disabled" in response.content.decode()
+    assert client.get("/admin/clinic/client/").status_code == 302
+
+
 def test_support_without_an_authenticator_is_told_why_and_kept_out(client, cast):
     response = admin_login(client, cast.support.email, code="123456")
     body = response.content.decode()
@@ -293,6 +304,18 @@ def test_behind_one_proxy_the_clients_own_address_is_counted(cast, lockout, sett
         attempt("charlie@charlie.test", PASSWORD, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=attacker)
         == 429
     )
+
+
+def test_the_support_login_is_locked_out_too(cast, lockout):
+    attacker = {"REMOTE_ADDR": "198.51.100.7"}
+    for n in range(lockout):
+        attempt(f"user{n}@alice.test", **attacker)
+    device = support_device(cast.support)
+    response = HttpClient(**attacker).post(
+        "/admin/login/",
+        {"username": cast.support.email, "password": PASSWORD, "otp_token": current_code(device)},
+    )
+    assert response.status_code == 429
 
 
 def test_the_lockout_page_names_both_causes(cast, lockout):

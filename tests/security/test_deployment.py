@@ -115,3 +115,18 @@ def test_the_build_context_leaves_out_history_environments_and_outputs(kept_out)
     ]
     assert kept_out in patterns
     assert not any(pattern.startswith("!") for pattern in patterns)  # nothing let back in
+
+
+def test_with_debug_on_the_policy_is_reported_not_enforced():
+    code = (
+        "from django.conf import settings; "
+        "print(settings.CONTENT_SECURITY_POLICY,"
+        " bool(settings.CONTENT_SECURITY_POLICY_REPORT_ONLY),"
+        " settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS)"
+    )
+    environment = {**os.environ, "DEBUG": "true"}
+    environment.pop("SECURE_SSL_REDIRECT", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["None", "True", "False", "0"], result.stderr
