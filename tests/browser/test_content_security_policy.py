@@ -72,6 +72,7 @@ def test_clinic_pages_and_the_public_smart_form_keep_the_policy(cast, smart_form
         f"/clients/{cast.bob.pk}/",
         f"/clients/{cast.bob.pk}/edit/",
         "/settings/",
+        "/settings/api-tokens/",
         "/notifications/",
     ):
         watch.visit(path)
@@ -103,6 +104,8 @@ def test_the_support_admin_keeps_the_policy(cast, new_page):
         f"/admin/clinic/client/{cast.dana.pk}/change/",
         f"/admin/clinic/clinic/{cast.alice_clinic.pk}/change/",
         "/admin/clinic/user/",
+        f"/admin/clinic/user/{cast.alice.pk}/change/",
+        "/admin/clinic/client/add/",
         "/admin/suppression/suppression/",
     ):
         watch.visit(path)
