@@ -73,6 +73,7 @@ def removal_request_decide(
                     channel="email",
                     reference=current.message_id or f"removal request {current.pk}",
                     from_address=current.from_address,
+                    removal_request_id=current.pk,
                 ),
             )
         RemovalRequest.objects.filter(pk=current.pk).update(

@@ -12,6 +12,7 @@ from clinic.models import AuditEntry, Client, normalize_email_address
 from suppression.esp_api import EspApiError, esp_suppression_remove
 from suppression.models import (
     EspRemoval,
+    RemovalRequest,
     Suppression,
     SuppressionHistory,
 )
@@ -92,6 +93,9 @@ class ClientRequest:
     channel: str
     reference: str
     from_address: str
+    # An emailed request is one of the removal requests the inbound webhook filed, and only one
+    # the ESP's own checks verified (suppression/removal_requests.py).
+    removal_request_id: int | None = None
 
 
 def suppression_reactivate(
@@ -143,6 +147,23 @@ def _check_clients_request(suppression: Suppression, request: ClientRequest | No
             "A spam complaint is lifted only on the client's own request: give the date, "
             "channel and reference of the request they made from this address."
         )
+    if request.channel == "email":
+        _check_emailed_request(suppression, request)
+
+
+EMAILED_REQUEST_WORDS = (
+    "An emailed request lifts a spam complaint only through its removal request (Removal "
+    "requests in admin), once the email provider's own checks show the client sent it: anyone "
+    "can write a From address."
+)
+
+
+def _check_emailed_request(suppression: Suppression, request: ClientRequest) -> None:
+    verified = RemovalRequest.objects.filter(
+        pk=request.removal_request_id, suppression=suppression, verified=True
+    )
+    if request.removal_request_id is None or not verified.exists():
+        raise Refused(EMAILED_REQUEST_WORDS)
     if normalize_email_address(request.from_address) != suppression.address:
         raise Refused(
             f"The request must come from {suppression.address} itself, not from "

@@ -2,8 +2,14 @@ from datetime import date
 
 import pytest
 
-from suppression.models import Suppression, SuppressionHistory, SuppressionReason
+from suppression.models import (
+    RemovalRequest,
+    Suppression,
+    SuppressionHistory,
+    SuppressionReason,
+)
 from suppression.services import (
+    EMAILED_REQUEST_WORDS,
     ClientRequest,
     Refused,
     esp_removal_attempt,
@@ -36,9 +42,52 @@ def test_a_spam_complaint_is_refused_without_the_clients_request(cast):
     assert Suppression.objects.get().active
 
 
+def verified_request(suppression, message_id: str) -> RemovalRequest:
+    """The client's emailed request, as the inbound webhook files it once the ESP's own checks
+    show the address's domain sent it."""
+    return RemovalRequest.objects.create(
+        suppression=suppression,
+        from_address=suppression.address,
+        message_id=message_id,
+        esp="mailgun",
+        dmarc="pass",
+        verified=True,
+        verification="Mailgun reports DMARC passed for example.test.",
+    )
+
+
+def emailed(suppression, message_id: str, from_address: str, **overrides) -> ClientRequest:
+    request = verified_request(suppression, message_id)
+    return ClientRequest(
+        date(2026, 11, 20),
+        "email",
+        message_id,
+        from_address,
+        **{"removal_request_id": request.pk, **overrides},
+    )
+
+
+def test_an_emailed_request_needs_a_verified_removal_request(cast):
+    suppression = suppressed(SuppressionReason.SPAM_COMPLAINT)
+    typed_in = ClientRequest(date(2026, 11, 20), "email", "<msg-1@x>", "bob@example.test")
+    unverified = RemovalRequest.objects.create(
+        suppression=suppression, from_address="bob@example.test", message_id="<m@x>", esp="x"
+    )
+    for request in (
+        typed_in,
+        ClientRequest(date(2026, 11, 20), "email", "<m@x>", "bob@example.test", unverified.pk),
+    ):
+        with pytest.raises(Refused) as refusal:
+            suppression_reactivate(
+                suppression=suppression, actor=cast.support, reason="Asked", client_request=request
+            )
+        assert str(refusal.value) == EMAILED_REQUEST_WORDS
+    assert Suppression.objects.get().active
+
+
 def test_a_spam_complaint_needs_the_request_from_the_address_itself(cast):
     suppression = suppressed(SuppressionReason.SPAM_COMPLAINT)
-    request = ClientRequest(date(2026, 11, 20), "email", "msg-1", "someone.else@example.test")
+    request = emailed(suppression, "msg-1", "someone.else@example.test")
     with pytest.raises(Refused, match=r"must come from bob@example\.test itself"):
         suppression_reactivate(
             suppression=suppression, actor=cast.support, reason="Asked", client_request=request
@@ -47,9 +96,7 @@ def test_a_spam_complaint_needs_the_request_from_the_address_itself(cast):
 
 def test_a_spam_complaint_is_lifted_on_the_clients_request(cast, esp_simulator):
     suppression = suppressed(SuppressionReason.SPAM_COMPLAINT)
-    request = ClientRequest(
-        date(2026, 11, 20), "email", "<msg-123@example.test>", "BOB@example.test"
-    )
+    request = emailed(suppression, "<msg-123@example.test>", "BOB@example.test")
     suppression_reactivate(
         suppression=suppression, actor=cast.support, reason="Client asked", client_request=request
     )
@@ -92,14 +139,13 @@ def test_reactivation_removes_the_address_from_each_of_mailguns_lists(
         assert esp_simulator.suppressions.get(kind, domain, "bob@example.test"), kind
     # Someone else on the same lists stays there.
     esp_simulator.suppressions.add("complaints", domain, {"address": "dana@example.test"})
+    complaint = suppressed(SuppressionReason.SPAM_COMPLAINT)
     with django_capture_on_commit_callbacks(execute=True):
         suppression_reactivate(
-            suppression=suppressed(SuppressionReason.SPAM_COMPLAINT),
+            suppression=complaint,
             actor=cast.support,
             reason="Client asked",
-            client_request=ClientRequest(
-                date(2026, 11, 20), "email", "<msg-9@example.test>", "bob@example.test"
-            ),
+            client_request=emailed(complaint, "<msg-9@example.test>", "bob@example.test"),
         )
     assert Suppression.objects.get().esp_removal == "done"
     for kind in MAILGUN_LISTS:

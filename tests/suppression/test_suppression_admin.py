@@ -78,29 +78,51 @@ def test_the_reactivate_action_asks_for_a_reason_then_refuses_a_complaint_withou
     assert Suppression.objects.get().active
 
 
-def test_the_reactivate_action_with_the_clients_request(
+def reactivate_in_admin(client, suppression, **request) -> str:
+    page = client.post(
+        "/admin/suppression/suppression/",
+        {
+            "action": "reactivate",
+            "_selected_action": [suppression.pk],
+            "apply": "1",
+            "reason": "Client asked us",
+            "request_received_on": "2026-11-20",
+            **request,
+        },
+        follow=True,
+    )
+    return page.content.decode()
+
+
+def test_the_reactivate_action_with_the_clients_request_by_phone(
     client, cast, suppressed_bob, eager_celery, esp_simulator, django_capture_on_commit_callbacks
 ):
     support_login(client, cast.support)
     with django_capture_on_commit_callbacks(execute=True):
-        page = client.post(
-            "/admin/suppression/suppression/",
-            {
-                "action": "reactivate",
-                "_selected_action": [suppressed_bob.pk],
-                "apply": "1",
-                "reason": "Client emailed us",
-                "request_received_on": "2026-11-20",
-                "request_channel": "email",
-                "request_reference": "<abc@example.test>",
-                "request_from_address": "bob@example.test",
-            },
-            follow=True,
+        page = reactivate_in_admin(
+            client, suppressed_bob, request_channel="phone", request_reference="call 2026-11-20"
         )
-    assert "Reactivated bob@example.test" in page.content.decode()
+    assert "Reactivated bob@example.test" in page
     suppression = Suppression.objects.get()
     assert not suppression.active
     assert suppression.esp_removal == "done"
+
+
+def test_an_emailed_request_typed_in_by_hand_does_not_lift_a_spam_complaint(
+    client, cast, suppressed_bob
+):
+    """Anyone can write a From address: an emailed request goes through its removal request,
+    whose verification is the email provider's."""
+    support_login(client, cast.support)
+    page = reactivate_in_admin(
+        client,
+        suppressed_bob,
+        request_channel="email",
+        request_reference="<abc@example.test>",
+        request_from_address="bob@example.test",
+    )
+    assert "only through its removal request" in page
+    assert Suppression.objects.get().active
 
 
 def test_a_second_suppression_after_reactivation_warns_that_it_may_recur(client, cast):
