@@ -13,6 +13,8 @@ from functools import cache
 
 from publicsuffixlist import PublicSuffixList
 
+from suppression.streams import ESP_NAMES
+
 AUTHENTICATED = "pass"
 NOT_FROM_HEADERS = (
     "Headers inside the message (Received-SPF, Authentication-Results) are not read: whoever "
@@ -93,7 +95,7 @@ def verification(verdicts: EspVerdicts, from_address: str) -> Verification:
     """Whether the ESP's own checks show the From address's domain sent the message, in words
     for support."""
     from_domain = domain_of(from_address)
-    esp = verdicts.esp
+    esp = ESP_NAMES.get(verdicts.esp, verdicts.esp)
     if verdicts.dmarc.lower() == AUTHENTICATED:
         return Verification(True, f"{esp} reports that the message passed DMARC for {from_domain}.")
     envelope_domain = domain_of(verdicts.envelope_sender)
@@ -130,7 +132,7 @@ def verification(verdicts: EspVerdicts, from_address: str) -> Verification:
 
 def _spf_reason(verdicts: EspVerdicts, envelope_domain: str, from_domain: str) -> str:
     if not verdicts.spf:
-        return f"{verdicts.esp} gave no SPF verdict."
+        return f"{ESP_NAMES.get(verdicts.esp, verdicts.esp)} gave no SPF verdict."
     if verdicts.spf.lower() != AUTHENTICATED:
         return f"SPF: {verdicts.spf.lower()}."
     return (
@@ -141,7 +143,7 @@ def _spf_reason(verdicts: EspVerdicts, envelope_domain: str, from_domain: str) -
 
 def _dkim_reason(verdicts: EspVerdicts, from_domain: str) -> str:
     if not verdicts.dkim and not verdicts.dkim_domains:
-        return f"{verdicts.esp} gave no DKIM verdict."
+        return f"{ESP_NAMES.get(verdicts.esp, verdicts.esp)} gave no DKIM verdict."
     if verdicts.dkim_domains:
         passed = [
             domain for domain, result in verdicts.dkim_domains if result.lower() == AUTHENTICATED

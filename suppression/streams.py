@@ -17,6 +17,10 @@ ESP_STREAMS = {
 }
 
 
+# Each stream's ESP by the name people know it by, for words shown to support and clinics.
+ESP_NAMES = {stream: name for name, stream in ESP_STREAMS.items()}
+
+
 def stream_for_esp(esp_name: str) -> str:
     """The stream an ESP's webhook reports on, by anymail's name for the ESP."""
     return ESP_STREAMS.get(esp_name, esp_name.lower().replace(" ", "_"))

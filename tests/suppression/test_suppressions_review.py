@@ -315,6 +315,10 @@ def test_every_clinic_mailing_the_address_on_that_stream_is_told(cast):
     assert "Any client opted out of appointment emails because of it stays opted out" in (
         charlie_note.text
     )
+    # Least disclosure: the reason and the event only for the clinic whose email caused it.
+    assert '"Hard bounce"' in alice_note.text and "Mailgun's failed event" in alice_note.text
+    assert "It had been suppressed in error." in charlie_note.text
+    assert "Hard bounce" not in charlie_note.text and "failed event" not in charlie_note.text
 
 
 def test_the_notification_text():
@@ -323,6 +327,7 @@ def test_the_notification_text():
         {
             "address": "bob@example.test",
             "provider": "Postmark",
+            "disclosed": True,
             "reason": "Hard bounce",
             "why": "Postmark's Bounce event (SoftBounce) was a temporary failure",
             "opted_out": ["Bob O'Brien", "Robert Brown"],

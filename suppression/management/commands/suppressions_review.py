@@ -26,18 +26,12 @@ from notifications.rendering import notification_render
 from notifications.services import notification_create_for_admins
 from suppression.models import Suppression, SuppressionHistory, SuppressionReason
 from suppression.services import Refused, suppression_reactivate
-from suppression.streams import suppression_stream
+from suppression.streams import ESP_NAMES, suppression_stream
 
 # Who lifts a suppression on review, in its history: a user no one can log in as.
 SYSTEM_USER_EMAIL = "suppressions-review@system.invalid"
 SYSTEM_USER_NAME = ("Suppressions review", "(system)")
 
-ESP_NAMES = {
-    "mailgun": "Mailgun",
-    "postmark": "Postmark",
-    "amazon_ses": "Amazon SES",
-    "sendgrid": "SendGrid",
-}
 # What an event was that the address did not cause, by its cause (mapping.SENDER, TEMPORARY).
 MEANINGS = {
     "sender": "a failure of ours (our sending reputation, policy, content or request), "
@@ -194,6 +188,10 @@ def suppression_lift(finding: Finding, *, actor) -> int:
     )
     notified = 0
     source_email = _outbound_emails().filter(pk=finding.event.email_id).first()
+    # Least disclosure: the reason and the event only for the clinics whose emails caused it.
+    causes = set(suppression.caused_by.values_list("pk", flat=True))
+    if source_email:
+        causes.add(source_email.clinic_id)
     for clinic in _clinics_concerned(suppression, source_email):
         clients = list(Client.objects.filter(clinic=clinic, email=suppression.address))
         opted_out = [client for client in clients if not client.appointment_comms]
@@ -206,6 +204,7 @@ def suppression_lift(finding: Finding, *, actor) -> int:
                         {
                             "address": suppression.address,
                             "provider": ESP_NAMES.get(suppression.stream, suppression.stream),
+                            "disclosed": clinic.pk in causes,
                             "reason": suppression.get_reason_display(),
                             "why": finding.why,
                             "opted_out": [client.name for client in opted_out],
