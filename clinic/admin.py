@@ -154,20 +154,20 @@ class AuditEntryAdmin(admin.ModelAdmin):
     address, changed a clinic's settings or an API token. Nobody adds, changes or deletes an
     entry here, superusers included; retention deletes them after AUDIT_RETENTION_DAYS."""
 
-    list_display = ["at", "actor_email", "action", "clinic", "target"]
+    list_display = ["at", "actor_email", "action", "clinic_name", "target"]
     list_filter = ["action", "clinic"]
-    search_fields = ["actor_email", "target"]
+    search_fields = ["actor_email", "target", "clinic_name"]
     date_hierarchy = "at"
     fields = readonly_fields = [
         "at",
         "actor",
         "actor_email",
         "clinic",
+        "clinic_name",
         "action",
         "target",
         "detail",
     ]
-    list_select_related = ["clinic"]
 
     def has_add_permission(self, request) -> bool:
         return False

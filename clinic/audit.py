@@ -21,6 +21,7 @@ def audit_record(
             actor=actor if actor is not None and actor.is_authenticated else None,
             actor_email=getattr(actor, "email", "") or "",
             clinic=clinic,
+            clinic_name=clinic.name if clinic is not None else "",
             action=action,
             target=target[:300],
             detail=detail,

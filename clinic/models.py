@@ -288,9 +288,11 @@ class AuditEntry(models.Model):
     actor_email = models.CharField(
         max_length=254, blank=True, help_text="Kept when the account is deleted."
     )
+    # Kept when the clinic is deleted: an audit trail outlives what it audits.
     clinic = models.ForeignKey(
-        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+        Clinic, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
+    clinic_name = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=40, choices=Action.choices)
     target = models.CharField(max_length=300, blank=True, help_text="What was acted on.")
     detail = models.JSONField(default=dict, blank=True)

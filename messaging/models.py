@@ -125,6 +125,8 @@ class OutboundEmail(models.Model):
         indexes = [
             models.Index(fields=["client", "-created_at", "-id"], name="email_client_newest"),
             models.Index(fields=["esp_message_id"], name="email_esp_message_id"),
+            # A clinic's sends of the last 24 hours, for its daily quota.
+            models.Index(fields=["clinic", "created_at"], name="email_clinic_created"),
             models.Index(
                 fields=["created_at"],
                 name="email_outbox_pending",

@@ -236,3 +236,19 @@ def test_nobody_adds_changes_or_deletes_an_entry_in_admin_not_even_a_superuser(c
     entry.refresh_from_db()
     assert entry.target == "client 7"
     assert AuditEntry.objects.count() == 1
+
+
+def test_the_trail_outlives_the_clinic_and_the_account_it_names(cast):
+    from clinic.audit import audit_record
+
+    entry = audit_record(
+        actor=cast.charlie,
+        action=VIEWED,
+        clinic=cast.charlie_clinic,
+        target=f"client {cast.dana.pk}",
+    )
+    cast.charlie.delete()
+    cast.charlie_clinic.delete()
+    entry.refresh_from_db()
+    assert (entry.clinic, entry.actor) == (None, None)
+    assert (entry.clinic_name, entry.actor_email) == ("Charlie Osteo", "charlie@charlie.test")
