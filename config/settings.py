@@ -1,6 +1,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -34,6 +35,14 @@ FIELD_ENCRYPTION_KEYS = env_list(
 )
 if not DEBUG and not FIELD_ENCRYPTION_KEYS:
     env_required("FIELD_ENCRYPTION_KEYS", "Fernet keys for secrets stored in the database")
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each), "
+            "comma-separated, newest first"
+        ) from None
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", ("http", "https"))
 
@@ -182,6 +191,8 @@ CONTENT_SECURITY_POLICY_REPORT_ONLY = (
 # A login lasts at most SESSION_MAX_HOURS (12), and ends after SESSION_IDLE_MINUTES (30) without a
 # click (clinic/session_expiry.py); the pages' own background refreshes do not count as use.
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12, minimum=1) * 60 * 60
+if SESSION_COOKIE_AGE > 12 * 60 * 60:
+    raise ImproperlyConfigured("SESSION_MAX_HOURS may be at most 12: a login to patient data")
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 # Support staff (superusers, who see every clinic) open the admin with a password and the code of
 # an authenticator app (django-otp TOTP), enrolled with `manage.py totp_enrol EMAIL`.

@@ -26,6 +26,8 @@ def load_settings(**overrides: str) -> subprocess.CompletedProcess:
         ("EMAIL_ESP", "sparkpost", "EMAIL_ESP must be one of"),
         ("ANYMAIL_WEBHOOK_SECRET", "no-colon-here", "ANYMAIL_WEBHOOK_SECRET must be user:password"),
         ("CONN_MAX_AGE", "soon", "CONN_MAX_AGE must be a whole number"),
+        ("SESSION_MAX_HOURS", "13", "SESSION_MAX_HOURS may be at most 12"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS"),
     ],
 )
 def test_it_refuses_bad_values_loudly(name, value, words):
