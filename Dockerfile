@@ -7,8 +7,12 @@ ENV PYTHONUNBUFFERED=1 \
 RUN groupadd --system --gid 10001 clinicmail \
     && useradd --system --uid 10001 --gid clinicmail --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin clinicmail
+# Exactly the pinned, hashed packages (requirements-deploy.lock, made by `make lock`), then the
+# project itself without resolving anything again.
+COPY requirements-deploy.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements-deploy.lock
 COPY . .
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
     && mkdir -p .celery \
     && chown clinicmail:clinicmail .celery
 USER 10001:10001

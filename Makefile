@@ -20,9 +20,12 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 # Pins every package pyproject.toml asks for at the newest release that fits.
+# requirements-deploy.lock is the same pins without the dev extra: what the image installs.
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--generate-hashes --upgrade -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 \
+		--generate-hashes -o requirements-deploy.lock
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browser:

@@ -2,6 +2,7 @@
 Content-Security-Policy headers once DEBUG is off."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -130,3 +131,23 @@ def test_with_debug_on_the_policy_is_reported_not_enforced():
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["None", "True", "False", "0"], result.stderr
+
+
+def lock_pins(name: str) -> dict[str, str]:
+    text = (ROOT / name).read_text()
+    return dict(re.findall(r"^([A-Za-z0-9_.\-\[\]]+)==(\S+)", text, re.MULTILINE))
+
+
+def test_the_image_installs_only_hashed_pins_that_agree_with_the_development_lock():
+    runs = [argument for name, argument in dockerfile_instructions() if name == "RUN"]
+    assert any("--require-hashes -r requirements-deploy.lock" in run for run in runs)
+    assert any("--no-deps ." in run for run in runs)
+    deploy, development = lock_pins("requirements-deploy.lock"), lock_pins("requirements.lock")
+    assert {"django", "celery", "django-anymail"} <= set(deploy)
+    assert "pytest" not in deploy  # the dev extra stays out of the image
+    disagreeing = {
+        package: (version, development.get(package))
+        for package, version in deploy.items()
+        if development.get(package) != version
+    }
+    assert disagreeing == {}
