@@ -22,7 +22,9 @@ def api_tokens(request):
         issued = {"token": token, "text": text}
     context = {"tokens": api_tokens_of(request.user), "issued": issued, "now": timezone.now()}
     response = render(request, "clinic/api_tokens.html", context)
-    response["Referrer-Policy"] = "no-referrer"
+    # Never sent on to another site; not "no-referrer", which makes a browser send the form's
+    # POST with `Origin: null`, refused as cross-site.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -64,13 +64,15 @@ def _request_for(token: str) -> SmartFormRequest | None:
 
 def private_page(view):
     """The form pages carry a client's name and answers: never kept by a browser or proxy cache,
-    and the link (the key) is never sent on as a Referer."""
+    and the link (the key) is never sent on to another site as a Referer."""
 
     @never_cache
     @wraps(view)
     def guarded(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": with it a browser posts the form with `Origin: null`, which CSRF
+        # protection refuses as cross-site. "same-origin" keeps the link from other sites.
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     return guarded

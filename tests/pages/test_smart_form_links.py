@@ -23,7 +23,7 @@ def form_link(cast, clock, settings):
 def assert_private(response) -> None:
     assert "no-store" in response["Cache-Control"]
     assert "max-age=0" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_fresh_link_shows_the_form(client, form_link, clock):
