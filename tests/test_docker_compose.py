@@ -15,6 +15,17 @@ def test_compose_file_describes_every_service_with_a_health_check():
         assert "healthcheck" in service, name
 
 
+def test_app_services_restart_and_carry_what_production_requires():
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["restart"] == "unless-stopped", name
+        environment = services[name]["environment"]
+        for required in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ANYMAIL_WEBHOOK_SECRET"):
+            assert ":?" in environment[required], (name, required)
+    health = " ".join(services["web"]["healthcheck"]["test"])
+    assert "X-Forwarded-Proto" in health and "ALLOWED_HOSTS" in health
+
+
 def test_app_services_wait_for_healthy_databases():
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     for name in ("web", "worker", "beat"):
@@ -31,5 +42,11 @@ def test_app_services_wait_for_healthy_databases():
     reason="the docker compose plugin is not installed here",
 )
 def test_docker_compose_accepts_the_file():
-    env = {"SECRET_KEY": "x", "ANYMAIL_WEBHOOK_SECRET": "a:b", "PATH": "/usr/bin:/bin"}
+    env = {
+        "SECRET_KEY": "x",
+        "FIELD_ENCRYPTION_KEYS": "x",
+        "SITE_URL": "https://clinicmail.example",
+        "ANYMAIL_WEBHOOK_SECRET": "a:b",
+        "PATH": "/usr/bin:/bin",
+    }
     subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], check=True, env=env)
