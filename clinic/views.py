@@ -10,6 +10,10 @@ from clinic.settings_audit import clinic_settings_audit
 
 
 def home(request):
+    """Where a login lands: support (superusers, who belong to no clinic) in the support admin,
+    which asks for their authenticator code; clinic staff on their clients."""
+    if request.user.is_superuser and getattr(request, "membership", None) is None:
+        return redirect("admin:index")
     return redirect("client-list")
 
 
