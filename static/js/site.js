@@ -19,3 +19,15 @@ document.addEventListener("htmx:afterSwap", function () {
 document.addEventListener("htmx:beforeRequest", function (event) {
   if (document.visibilityState !== "visible") { event.preventDefault(); }
 });
+
+// A link to one email (a notification's "Open …: the email", #email-<id>) opens that email.
+function openNamedEmail() {
+  var match = /^#email-([0-9a-f-]+)$/.exec(window.location.hash);
+  var details = match && document.querySelector('details[data-email="' + match[1] + '"]');
+  if (details) {
+    details.open = true;
+    details.querySelector("summary").focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", openNamedEmail);
+window.addEventListener("hashchange", openNamedEmail);
