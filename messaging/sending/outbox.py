@@ -112,7 +112,7 @@ def _tell_about_refusal(email: OutboundEmail) -> None:
         notification_create(
             clinic=email.clinic,
             recipient=email.appointment.practitioner,
-            text=notification_render("email_not_sent", {"email": email}),
+            text=notification_render("email_not_sent", {"email": email}, clinic=email.clinic),
             client=email.client,
             email_id=email.id,
         )

@@ -76,6 +76,7 @@ def email_flag_stuck(*, email: OutboundEmail) -> bool:
             text=notification_render(
                 "email_stuck" if email.status == EmailStatus.PROCESSED else "email_stuck_sending",
                 {"email": email},
+                clinic=email.clinic,
             ),
             client=email.client,
             email_id=email.id,
