@@ -17,8 +17,10 @@ def test_it_shows_appointment_times_in_the_clinics_local_time(in_alice_clinic):
         clinic=in_alice_clinic.alice_clinic,
         context={"client": in_alice_clinic.bob, "appointment": appointment},
     )
-    assert rendered.subject == ("Your appointment at Alice Physio on Wednesday 1 July at 10:00")
-    assert "10:00 (Europe/London)" in rendered.text
+    assert rendered.subject == (
+        "Your appointment at Alice Physio on Wednesday 1 July at 10:00 (London time)"
+    )
+    assert "10:00 (London time)" in rendered.text
     assert "<strong>Wednesday 1 July 2026 at 10:00</strong>" in rendered.html
 
 
@@ -52,22 +54,28 @@ def test_html_is_escaped_but_text_is_not(in_alice_clinic):
 
 
 # Appointments at 10:00 local time on the Sunday a zone's clock changes, as UTC (worked out by
-# hand: tests/sending/test_send_policy.py), and what each clinic's client reads.
+# hand: tests/sending/test_send_policy.py), what each clinic's client reads, and the zone named.
 LOCAL_TEN_OCLOCK = [
-    ("America/New_York", datetime(2026, 3, 8, 14, tzinfo=UTC), "Sunday 8 March"),
-    ("America/New_York", datetime(2026, 11, 1, 15, tzinfo=UTC), "Sunday 1 November"),
-    ("Australia/Sydney", datetime(2026, 4, 5, 0, tzinfo=UTC), "Sunday 5 April"),
-    ("Australia/Sydney", datetime(2026, 10, 3, 23, tzinfo=UTC), "Sunday 4 October"),
-    ("Europe/London", datetime(2026, 3, 29, 9, tzinfo=UTC), "Sunday 29 March"),
+    ("America/New_York", datetime(2026, 3, 8, 14, tzinfo=UTC), "Sunday 8 March", "New York time"),
+    (
+        "America/New_York",
+        datetime(2026, 11, 1, 15, tzinfo=UTC),
+        "Sunday 1 November",
+        "New York time",
+    ),
+    ("Australia/Sydney", datetime(2026, 4, 5, 0, tzinfo=UTC), "Sunday 5 April", "Sydney time"),
+    ("Australia/Sydney", datetime(2026, 10, 3, 23, tzinfo=UTC), "Sunday 4 October", "Sydney time"),
+    ("Europe/London", datetime(2026, 3, 29, 9, tzinfo=UTC), "Sunday 29 March", "London time"),
+    ("Europe/London", datetime(2026, 10, 25, 10, tzinfo=UTC), "Sunday 25 October", "London time"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("zone", "start", "day"),
+    ("zone", "start", "day", "named"),
     LOCAL_TEN_OCLOCK,
-    ids=[f"{zone}-{start:%b}" for zone, start, _ in LOCAL_TEN_OCLOCK],
+    ids=[f"{zone}-{start:%b}" for zone, start, _, _ in LOCAL_TEN_OCLOCK],
 )
-def test_each_clinic_shows_times_on_its_own_wall_clock(cast, zone, start, day):
+def test_each_clinic_shows_times_on_its_own_wall_clock(cast, zone, start, day, named):
     with scopes_disabled():
         clinic = ClinicFactory(name="Zoë’s Sports-Massage – Ångström", time_zone=zone)
         client = ClientFactory(clinic=clinic, name="Дмитрий Иванов")
@@ -78,8 +86,10 @@ def test_each_clinic_shows_times_on_its_own_wall_clock(cast, zone, start, day):
         context={"client": client, "appointment": appointment},
     )
     assert (
-        rendered.subject == f"Your appointment at Zoë’s Sports-Massage – Ångström on {day} at 10:00"
+        rendered.subject
+        == f"Your appointment at Zoë’s Sports-Massage – Ångström on {day} at 10:00 ({named})"
     )
-    assert f"{day} 2026 at 10:00 ({zone})" in rendered.text
+    assert f"{day} 2026 at 10:00 ({named})" in rendered.text
+    assert f"{day} 2026 at 10:00</strong> ({named})" in rendered.html
     assert rendered.text.startswith("Hello Дмитрий Иванов,")
     assert "Zoë’s Sports-Massage – Ångström" in rendered.html
