@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django_scopes import ScopedManager
 
 from clinic.models import Clinic, NormalizedEmailField
 
@@ -13,7 +14,8 @@ class SuppressionReason(models.TextChoices):
     MANUAL = "manual", "Blocked by support"
 
 
-# What a receptionist is told, and what to do about it.
+# What a receptionist is told, and what to do about it; `{support_email}` is filled in by
+# reason_words().
 REASON_WORDS: dict[str, str] = {
     SuppressionReason.HARD_BOUNCE: (
         "Emails to this address bounce: the mailbox or its domain does not exist. "
@@ -21,7 +23,8 @@ REASON_WORDS: dict[str, str] = {
     ),
     SuppressionReason.SPAM_COMPLAINT: (
         "The client marked one of our emails as spam, so this address is no longer emailed. "
-        "Only the client's own request, sent from this address, can lift it."
+        "Only the client's own request can lift it: ask them to email {support_email} from "
+        "this address, saying they want the clinic's emails again."
     ),
     SuppressionReason.INVALID_ADDRESS: (
         "This address is not a valid email address. Check it with the client and correct it."
@@ -33,10 +36,17 @@ REASON_WORDS: dict[str, str] = {
     SuppressionReason.UNSUBSCRIBED: (
         "The client unsubscribed through a link in one of our emails, and our email provider "
         "refuses to send to this address since. Only the client can undo it: ask them to "
-        "confirm with support, from this address, that they want the clinic's emails again."
+        "email {support_email} from this address, saying they want the clinic's emails again."
     ),
     SuppressionReason.MANUAL: "Support has blocked email to this address.",
 }
+
+
+def reason_words(reason: str) -> str:
+    """What a receptionist is told about a suppression's reason. Where only the client can lift
+    it, the words name the address the client writes to (the setting SUPPORT_EMAIL), read when
+    the words are used so that a changed setting never leaves a stale address behind."""
+    return REASON_WORDS[reason].format(support_email=settings.SUPPORT_EMAIL)
 
 
 class Refusal(models.TextChoices):
@@ -73,6 +83,7 @@ class Suppression(models.Model):
     esp_removal_error = models.TextField(blank=True)
     caused_by = models.ManyToManyField(
         Clinic,
+        through="SuppressionCause",
         blank=True,
         related_name="+",
         help_text="The clinics whose emails bounced or drew the complaint: for them the "
@@ -90,11 +101,35 @@ class Suppression(models.Model):
 
     @property
     def words(self) -> str:
-        return REASON_WORDS[self.reason]
+        return reason_words(self.reason)
 
     @property
     def needs_clients_request(self) -> bool:
         return self.reason == SuppressionReason.SPAM_COMPLAINT
+
+
+class SuppressionCause(models.Model):
+    """One clinic's part in a suppression: what its own emails met, and when. A clinic is told
+    this, never another clinic's; the suppression itself holds the latest of all of them, for
+    support. Removed when the suppression is lifted: a new suppression starts afresh."""
+
+    suppression = models.ForeignKey(Suppression, on_delete=models.CASCADE, related_name="causes")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    diagnostic = models.TextField(blank=True, help_text="The ESP's own words.")
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(fields=["suppression", "clinic"], name="one_cause_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} of {self.clinic}'s email"
 
 
 class SuppressionHistory(models.Model):

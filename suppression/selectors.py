@@ -1,7 +1,7 @@
 """Whether a clinic may mail an address or a client, and what it may be told about why not.
 
 Consent is per clinic and person. A suppression applies to a clinic when its own emails caused it
-(a hard bounce or a complaint of its mail; `Suppression.caused_by`), whatever connection the clinic
+(a hard bounce or a complaint of its mail; `SuppressionCause`), whatever connection the clinic
 sends through, and when it is on the stream the clinic sends on now (the platform's shared ESP
 account, whose list guards every clinic on it). A clinic's own SMTP server is not that stream, so
 suppressions other clinics' emails caused do not apply there. A clinic learns the reason, date and
@@ -11,10 +11,19 @@ cannot be emailed."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.timezone import localtime
+from django_scopes import scope
 
 from clinic.models import Client, Clinic
-from suppression.models import Refusal, Suppression
+from suppression.models import (
+    Refusal,
+    Suppression,
+    SuppressionCause,
+    SuppressionReason,
+    reason_words,
+)
 from suppression.streams import suppression_stream
 
 OPTED_OUT_WORDS = "The client is opted out of appointment communications{since}. Reason: {reason}"
@@ -29,6 +38,13 @@ OTHER_CLINICS_ONLY_WORDS = (
     "than this clinic's. Your own server is not stopped by that; check the address with the "
     "client if your emails do not arrive."
 )
+
+CLIENTS_OWN_REQUEST_REASONS = {SuppressionReason.SPAM_COMPLAINT, SuppressionReason.UNSUBSCRIBED}
+CLIENTS_OWN_REQUEST_WORDS = (
+    "Only the client can lift it, by emailing {support_email} from this address; if the "
+    "address is wrong, correct it."
+)
+CORRECT_OR_REACTIVATE_WORDS = "Correct the address, or ask support to reactivate it."
 
 
 @dataclass(frozen=True)
@@ -54,35 +70,45 @@ ALLOWED = MailPermission()
 
 @dataclass(frozen=True)
 class AddressBlock:
-    """A suppression as one clinic may see it: in full when its own emails caused it,
-    otherwise only that the address cannot be emailed."""
+    """A suppression as one clinic may see it: its own part in full (`cause`: what the clinic's
+    own emails met, and when), otherwise only that the address cannot be emailed."""
 
     suppression: Suppression
-    disclosed: bool
+    cause: SuppressionCause | None = None
+
+    @property
+    def disclosed(self) -> bool:
+        return self.cause is not None
 
     @property
     def label(self) -> str:
-        return self.suppression.get_reason_display() if self.disclosed else UNDISCLOSED_LABEL
+        return self.cause.get_reason_display() if self.cause else UNDISCLOSED_LABEL
 
     @property
     def since(self) -> datetime | None:
-        return self.suppression.first_seen if self.disclosed else None
+        return self.cause.first_seen if self.cause else None
 
     @property
     def words(self) -> str:
-        return self.suppression.words if self.disclosed else UNDISCLOSED_WORDS
+        return reason_words(self.cause.reason) if self.cause else UNDISCLOSED_WORDS
 
     @property
     def diagnostic(self) -> str:
-        return self.suppression.diagnostic if self.disclosed else ""
+        return self.cause.diagnostic if self.cause else ""
+
+    @property
+    def what_to_do(self) -> str:
+        """What staff can do to email the client again. A spam complaint or an unsubscribe is
+        lifted only on the client's own request, so staff are told where the client writes,
+        never to ask support to reactivate it."""
+        if self.cause and self.cause.reason in CLIENTS_OWN_REQUEST_REASONS:
+            return CLIENTS_OWN_REQUEST_WORDS.format(support_email=settings.SUPPORT_EMAIL)
+        return CORRECT_OR_REACTIVATE_WORDS
 
 
-def _caused_by(clinic: Clinic):
-    return Exists(
-        Suppression.caused_by.through.objects.filter(
-            suppression_id=OuterRef("pk"), clinic_id=clinic.pk
-        )
-    )
+def _own_cause(clinic: Clinic):
+    with scope(clinic=clinic.pk):
+        return SuppressionCause.objects.filter(suppression_id=OuterRef("pk"))
 
 
 def applicable_suppressions(*, clinic: Clinic) -> QuerySet[Suppression]:
@@ -92,7 +118,7 @@ def applicable_suppressions(*, clinic: Clinic) -> QuerySet[Suppression]:
     applies = Q(own=True) | Q(stream=stream) if stream else Q(own=True)
     return (
         Suppression.objects.filter(active=True)
-        .annotate(own=_caused_by(clinic))
+        .annotate(own=Exists(_own_cause(clinic)))
         .filter(applies)
         .order_by("-own", "-last_seen")
     )
@@ -104,7 +130,7 @@ def mail_permission(*, client: Client, appointment_mail: bool = False) -> MailPe
     if appointment_mail and not client.appointment_comms:
         since = client.appointment_comms_changed_at
         words = OPTED_OUT_WORDS.format(
-            since=f" since {since:%d %b %Y}" if since else "",
+            since=f" since {localtime(since, client.clinic.tzinfo):%d %b %Y}" if since else "",
             reason=client.appointment_comms_reason or "not given",
         )
         return MailPermission(Refusal.OPTED_OUT, words)
@@ -128,7 +154,12 @@ def address_block(*, clinic: Clinic, address: str) -> AddressBlock | None:
     suppression = applicable_suppressions(clinic=clinic).filter(address=address).first()
     if suppression is None:
         return None
-    return AddressBlock(suppression=suppression, disclosed=suppression.own)
+    if not suppression.own:
+        return AddressBlock(suppression=suppression)
+    with scope(clinic=clinic.pk):
+        return AddressBlock(
+            suppression=suppression, cause=SuppressionCause.objects.get(suppression=suppression)
+        )
 
 
 def address_warning(*, clinic: Clinic, address: str) -> str:

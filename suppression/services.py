@@ -5,6 +5,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 from kombu.exceptions import OperationalError
 
 from clinic.audit import audit_record
@@ -14,7 +15,9 @@ from suppression.models import (
     EspRemoval,
     RemovalRequest,
     Suppression,
+    SuppressionCause,
     SuppressionHistory,
+    SuppressionReason,
 )
 from suppression.selectors import address_permission
 
@@ -46,7 +49,7 @@ def suppression_record(
     )
     if not created:
         Suppression.objects.filter(pk=suppression.pk).update(
-            reason=reason,
+            reason=_kept_reason(suppression if suppression.active else None, reason),
             diagnostic=diagnostic or suppression.diagnostic,
             source_email_id=source_email_id or suppression.source_email_id,
             source_event_id=source_event_id or suppression.source_event_id,
@@ -56,7 +59,7 @@ def suppression_record(
         )
         suppression.refresh_from_db()
     if clinic is not None:
-        suppression.caused_by.add(clinic)
+        _cause_record(suppression, clinic, reason, diagnostic)
     SuppressionHistory.objects.create(
         suppression=suppression,
         actor=actor,
@@ -65,6 +68,28 @@ def suppression_record(
         evidence={"diagnostic": diagnostic, "email_id": str(source_email_id or "")},
     )
     return suppression
+
+
+def _kept_reason(standing, reason: str) -> str:
+    """A spam complaint that stands is never replaced by a later bounce or refusal of the same
+    address: it needs the client's own request to lift, and a later event must not drop that."""
+    if standing is not None and standing.reason == SuppressionReason.SPAM_COMPLAINT:
+        return SuppressionReason.SPAM_COMPLAINT
+    return reason
+
+
+def _cause_record(suppression: Suppression, clinic, reason: str, diagnostic: str) -> None:
+    """This clinic's part in the suppression: what its own email met, which it alone is told."""
+    with scope(clinic=clinic.pk):
+        cause = SuppressionCause.objects.select_for_update().filter(suppression=suppression).first()
+        if cause is None:
+            SuppressionCause.objects.create(
+                suppression=suppression, clinic=clinic, reason=reason, diagnostic=diagnostic
+            )
+            return
+        cause.reason = _kept_reason(cause, reason)
+        cause.diagnostic = diagnostic or cause.diagnostic
+        cause.save(update_fields=["reason", "diagnostic", "last_seen"])
 
 
 def client_opt_out(*, client: Client, reason: str) -> bool:
@@ -110,6 +135,9 @@ def suppression_reactivate(
     if suppression.needs_clients_request:
         _check_clients_request(suppression, client_request)
     with transaction.atomic():
+        # Lifted for everyone: a later suppression records its causes afresh.
+        with scopes_disabled():
+            SuppressionCause.objects.filter(suppression=suppression).delete()
         Suppression.objects.filter(pk=suppression.pk).update(
             active=False,
             esp_removal=EspRemoval.PENDING if suppression.stream else EspRemoval.NOT_NEEDED,

@@ -16,6 +16,7 @@ from clinic.models import (
 )
 from messaging.models import EmailEvent, EmailKind, OutboundEmail
 from notifications.models import Notification
+from suppression.models import Suppression, SuppressionCause, SuppressionReason
 
 PASSWORD = "a-strong-test-password"
 
@@ -172,3 +173,19 @@ class AuditEntryFactory(factory.django.DjangoModelFactory):
     actor_email = factory.LazyAttribute(lambda entry: entry.actor.email)
     action = AuditEntry.Action.VIEWED_EMAIL_LOG
     target = "Client 1"
+
+
+class SuppressionCauseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SuppressionCause
+
+    clinic = factory.SubFactory(ClinicFactory)
+    suppression = factory.LazyAttribute(
+        lambda cause: Suppression.objects.create(
+            address=f"cause-{Suppression.objects.count()}@example.test",
+            stream="mailgun",
+            reason=SuppressionReason.HARD_BOUNCE,
+        )
+    )
+    reason = SuppressionReason.HARD_BOUNCE
+    diagnostic = "550 5.1.1 no such user"

@@ -51,6 +51,8 @@ def test_the_walk_finds_the_clinic_owned_models_we_know_of():
         "messaging.OutboundEmail",
         "messaging.EmailEvent",
         "notifications.Notification",
+        "clinic.AuditEntry",
+        "suppression.SuppressionCause",
     }
     assert "suppression.Suppression" not in labels  # an address's, on the platform's stream
 

@@ -15,20 +15,23 @@ from suppression.selectors import (
     UNDISCLOSED_WORDS,
     address_permission,
 )
-from suppression.services import Refused, client_opt_in
+from suppression.services import Refused, client_opt_in, suppression_reactivate
 from tests.factories import ClientFactory, OutboundEmailFactory
 
 DIAGNOSTIC = "550 5.7.1 complaint from mx.alice-mail.test for bob@example.test"
 
 
-def complaint_of_alices_email(cast) -> Suppression:
-    """Bob reports one of Alice's clinic's emails as spam, as a webhook would tell it."""
+def permanent_failure(client, reason=SuppressionReason.SPAM_COMPLAINT, diagnostic=DIAGNOSTIC):
+    """One of the client's clinic's emails to them fails for good, as a webhook would tell it."""
     with scopes_disabled():
-        email = OutboundEmailFactory(client=cast.bob)
-        assert email_suppress_consequences(
-            email_id=email.id, reason=SuppressionReason.SPAM_COMPLAINT, diagnostic=DIAGNOSTIC
-        )
-        return Suppression.objects.get(address="bob@example.test")
+        email = OutboundEmailFactory(client=client)
+        assert email_suppress_consequences(email_id=email.id, reason=reason, diagnostic=diagnostic)
+        return Suppression.objects.get(address=client.email)
+
+
+def complaint_of_alices_email(cast) -> Suppression:
+    """Bob reports one of Alice's clinic's emails as spam."""
+    return permanent_failure(cast.bob)
 
 
 def own_smtp(clinic):
@@ -59,6 +62,50 @@ def test_the_complaint_is_kept_as_caused_by_the_clinic_whose_email_drew_it(cast)
     suppression = complaint_of_alices_email(cast)
     with scopes_disabled():
         assert list(suppression.caused_by.all()) == [cast.alice_clinic]
+        [cause] = suppression.causes.all()
+    assert (cause.reason, cause.diagnostic) == (SuppressionReason.SPAM_COMPLAINT, DIAGNOSTIC)
+
+
+def test_each_clinic_is_told_its_own_part_only(cast, client):
+    """Alice's email to the address bounced; then Charlie's drew a complaint: one suppression,
+    two parts, each clinic told its own."""
+    bo = charlies_client_at_bobs_address(cast)
+    permanent_failure(cast.bob, SuppressionReason.HARD_BOUNCE, "550 5.1.1 no mailbox (alice)")
+    permanent_failure(bo, SuppressionReason.SPAM_COMPLAINT, "abuse report (charlie)")
+
+    alices = preferences(client, cast.alice, cast.bob)
+    assert "Hard bounce since" in alices and "550 5.1.1 no mailbox (alice)" in alices
+    assert "Spam complaint" not in alices and "abuse report (charlie)" not in alices
+    charlies = preferences(client, cast.charlie, bo)
+    assert "Spam complaint since" in charlies and "abuse report (charlie)" in charlies
+    assert "Hard bounce" not in charlies and "(alice)" not in charlies
+
+
+def test_a_lifted_suppression_forgets_its_causes(cast, client):
+    """Support lifted Alice's bounce; Charlie's complaint later is Charlie's alone: Alice is told
+    nothing of it, and her own server is not stopped by it."""
+    bo = charlies_client_at_bobs_address(cast)
+    bounce = permanent_failure(cast.bob, SuppressionReason.HARD_BOUNCE, "550 (alice)")
+    suppression_reactivate(suppression=bounce, actor=cast.support, reason="Address corrected")
+    permanent_failure(bo, SuppressionReason.SPAM_COMPLAINT, "abuse report (charlie)")
+
+    alices = preferences(client, cast.alice, cast.bob)
+    assert "Cannot be emailed" in alices and "Spam complaint" not in alices
+    own_smtp(cast.alice_clinic)
+    assert send(cast.alice_clinic, cast.bob, cast.alice).status == EmailStatus.SENDING
+
+
+def test_a_later_bounce_never_turns_a_complaint_into_something_support_may_lift(cast):
+    """An email already on its way when the complaint came bounces afterwards: the address stays
+    suppressed for a complaint, which only the client's own request lifts."""
+    complaint = complaint_of_alices_email(cast)
+    permanent_failure(cast.bob, SuppressionReason.HARD_BOUNCE, "550 5.1.1")
+    complaint.refresh_from_db()
+    assert complaint.reason == SuppressionReason.SPAM_COMPLAINT
+    with scopes_disabled():
+        assert complaint.causes.get().reason == SuppressionReason.SPAM_COMPLAINT
+    with pytest.raises(Refused, match="only on the client's own request"):
+        suppression_reactivate(suppression=complaint, actor=cast.support, reason="Asked")
 
 
 def test_a_clinics_own_complaint_stops_it_on_its_own_smtp_server(cast, client):

@@ -32,25 +32,4 @@ class Migration(migrations.Migration):
                 verbose_name="sent by the client",
             ),
         ),
-        migrations.AddField(
-            model_name="suppression",
-            name="caused_by",
-            field=models.ManyToManyField(
-                blank=True,
-                help_text="The clinics whose emails bounced or drew the complaint: for them the suppression applies whatever connection they send through.",
-                related_name="+",
-                to="clinic.clinic",
-            ),
-        ),
-        # The clinic whose email caused each suppression so far, by the email it names.
-        migrations.RunSQL(
-            """
-        INSERT INTO suppression_suppression_caused_by (suppression_id, clinic_id)
-        SELECT s.id, e.clinic_id
-        FROM suppression_suppression s
-        JOIN messaging_outboundemail e ON e.id = s.source_email_id
-        ON CONFLICT DO NOTHING
-        """,
-            migrations.RunSQL.noop,
-        ),
     ]
