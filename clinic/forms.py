@@ -58,8 +58,13 @@ class ClinicSettingsForm(forms.ModelForm):
         ]
         widgets = {"sending_connection": forms.RadioSelect}
 
+    # The stored password goes only to the server it was typed for: changing where or as whom
+    # the clinic's mail is sent needs it typed again, or the saved password could be sent to a
+    # server of whoever changed the settings.
+    PASSWORD_BOUND_TO = ("smtp_host", "smtp_port", "smtp_security", "smtp_username")
+
     def clean_smtp_password(self) -> str:
-        return self.cleaned_data["smtp_password"] or self.instance.smtp_password
+        return self.cleaned_data["smtp_password"]
 
     def clean(self):
         data = super().clean()
@@ -68,6 +73,15 @@ class ClinicSettingsForm(forms.ModelForm):
                 if not data.get(name):
                     self.add_error(name, "Needed to send through the clinic's own server.")
             self._check_smtp_server(data)
+            if not data.get("smtp_password") and self.instance.smtp_password:
+                if any(name in self.changed_data for name in self.PASSWORD_BOUND_TO):
+                    self.add_error(
+                        "smtp_password",
+                        "Type the password again: the server or user name changed, and the "
+                        "saved password is only ever sent to the server it was given for.",
+                    )
+                else:
+                    data["smtp_password"] = self.instance.smtp_password
         else:  # back on the platform's service: the clinic's credentials are not kept
             data["smtp_username"] = data["smtp_password"] = ""
         return data

@@ -272,6 +272,29 @@ def test_the_password_is_encrypted_in_the_database(admin_client, cast, monkeypat
     assert Clinic.objects.get(pk=cast.alice_clinic.pk).smtp_password == "pa55-word-secret"
 
 
+def test_the_saved_password_goes_only_to_the_server_it_was_typed_for(
+    admin_client, cast, monkeypatch
+):
+    """Changing the server (or port, encryption, user name) needs the password typed again:
+    otherwise whoever changed it could have the saved password sent to a server of theirs."""
+    resolving(
+        monkeypatch, {"smtp.alice.test": [[PUBLIC_ADDRESS]], "smtp.evil.test": [[PUBLIC_ADDRESS]]}
+    )
+    own_server(cast.alice_clinic, "smtp.alice.test", 587)
+    kept = {**SAVED_SETTINGS, "smtp_host": "smtp.alice.test", "smtp_username": "clinic-user"}
+
+    # The control: the same server with the box left empty keeps the saved password.
+    assert admin_client.post("/settings/", kept).status_code == 302
+    assert Clinic.objects.get(pk=cast.alice_clinic.pk).smtp_password == "clinic-pass"
+
+    for change in ({"smtp_host": "smtp.evil.test"}, {"smtp_port": 465}, {"smtp_username": "x"}):
+        page = admin_client.post("/settings/", {**kept, **change})
+        assert page.status_code == 200, change
+        assert "Type the password again" in html.unescape(page.content.decode())
+        clinic = Clinic.objects.get(pk=cast.alice_clinic.pk)
+        assert (clinic.smtp_host, clinic.smtp_password) == ("smtp.alice.test", "clinic-pass")
+
+
 def test_switching_back_to_the_platform_drops_the_credentials(admin_client, cast):
     own_server(cast.alice_clinic, "smtp.alice.test", 587)
     response = admin_client.post(
