@@ -246,7 +246,12 @@ for _name, _rate in (
 EMAIL_ESP = env_choice("EMAIL_ESP", "mailgun", ("mailgun", "postmark", "amazon_ses", "sendgrid"))
 EMAIL_BACKEND = f"anymail.backends.{EMAIL_ESP}.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic mail <mail@clinicmail.test>")
-SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@clinicmail.test")
+# Where clients write to be mailed again (removal requests, inbound webhook): production names it.
+SUPPORT_EMAIL = (
+    env_str("SUPPORT_EMAIL", "support@clinicmail.test")
+    if DEBUG
+    else env_required("SUPPORT_EMAIL", "the address clients write to to be mailed again")
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15, minimum=1)
 # A clinic's own SMTP server must be on the internet (clinic/smtp_servers.py); hosts listed here

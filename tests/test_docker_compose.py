@@ -20,8 +20,15 @@ def test_app_services_restart_and_carry_what_production_requires():
     for name in ("web", "worker", "beat"):
         assert services[name]["restart"] == "unless-stopped", name
         environment = services[name]["environment"]
-        for required in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ANYMAIL_WEBHOOK_SECRET"):
+        for required in (
+            "SECRET_KEY",
+            "FIELD_ENCRYPTION_KEYS",
+            "ANYMAIL_WEBHOOK_SECRET",
+            "SUPPORT_EMAIL",
+        ):
             assert ":?" in environment[required], (name, required)
+    # Behind our proxy only: nobody else may write the X-Forwarded-For the app trusts.
+    assert all(port.startswith("127.0.0.1:") for port in services["web"]["ports"])
     health = " ".join(services["web"]["healthcheck"]["test"])
     assert "X-Forwarded-Proto" in health and "ALLOWED_HOSTS" in health
 
@@ -46,6 +53,7 @@ def test_docker_compose_accepts_the_file():
         "SECRET_KEY": "x",
         "FIELD_ENCRYPTION_KEYS": "x",
         "SITE_URL": "https://clinicmail.example",
+        "SUPPORT_EMAIL": "support@clinicmail.example",
         "ANYMAIL_WEBHOOK_SECRET": "a:b",
         "PATH": "/usr/bin:/bin",
     }

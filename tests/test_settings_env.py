@@ -47,6 +47,20 @@ def test_it_needs_a_postgresql_server():
     assert "DATABASE_URL must be set" in result.stderr
 
 
+def test_production_needs_the_support_address():
+    """Removal requests are the messages sent to it: a placeholder would silently file none."""
+    environment = {k: v for k, v in os.environ.items() if k != "SUPPORT_EMAIL"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; settings.DEBUG"],
+        env={**environment, "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SUPPORT_EMAIL must be set" in result.stderr
+
+
 def test_production_needs_a_secret_key():
     result = load_settings(DEBUG="false", SECRET_KEY="")
     assert result.returncode != 0

@@ -26,6 +26,7 @@ def production_environment(**overrides: str) -> dict[str, str]:
         ANYMAIL_WEBHOOK_SECRET=f"esp:{secrets.token_urlsafe(24)}",
         MAILGUN_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(24),
         AMAZON_SNS_TOPICS="arn:aws:sns:eu-west-1:123456789012:clinicmail-events",
+        SUPPORT_EMAIL="support@clinicmail.example",
     )
     environment.update(overrides)
     return environment
