@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from knox import admin as knox_admin  # noqa: F401  (registers knox's admin first)
 from knox.models import AuthToken
 
+from clinic.admin_clock import on_clinic_clock
 from clinic.audit import audit_record
 from clinic.forms import ClinicSettingsForm
 from clinic.middleware import membership_of
@@ -68,10 +69,11 @@ class ClientAdmin(admin.ModelAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ["client", "practitioner", "start", "status", "clinic"]
+    list_display = ["client", "practitioner", "start_on_clinic_clock", "status", "clinic"]
     list_filter = ["status", "clinic"]
     search_fields = ["client__name", "client__email"]
     raw_id_fields = ["client", "practitioner"]
+    start_on_clinic_clock = on_clinic_clock("start", "start (clinic time)")
 
 
 @admin.register(Invoice)
@@ -88,10 +90,12 @@ class SmartFormAdmin(admin.ModelAdmin):
 
 @admin.register(SmartFormRequest)
 class SmartFormRequestAdmin(admin.ModelAdmin):
-    list_display = ["form", "client", "state", "created_at"]
+    list_display = ["form", "client", "state", "created_at_on_clinic_clock"]
+    list_select_related = ["clinic", "client", "form"]
     list_filter = ["state"]
     raw_id_fields = ["client"]
     exclude = ["token"]
+    created_at_on_clinic_clock = on_clinic_clock("created_at", "sent (clinic time)")
 
 
 # knox's own admin lists each token's digest and issues tokens on screen; ours shows a token's
@@ -154,10 +158,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
     address, changed a clinic's settings or an API token. Nobody adds, changes or deletes an
     entry here, superusers included; retention deletes them after AUDIT_RETENTION_DAYS."""
 
-    list_display = ["at", "actor_email", "action", "clinic_name", "target"]
+    list_display = ["at_on_clinic_clock", "actor_email", "action", "clinic_name", "target"]
+    list_select_related = ["clinic"]
     list_filter = ["action", "clinic"]
     search_fields = ["actor_email", "target", "clinic_name"]
     date_hierarchy = "at"
+    at_on_clinic_clock = on_clinic_clock("at", "at (clinic time)")
     fields = readonly_fields = [
         "at",
         "actor",

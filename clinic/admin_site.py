@@ -3,9 +3,12 @@ from functools import wraps
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
+
+from clinic.admin_clock import ZONE_NOTE
 
 ENROL_COMMAND = "python manage.py totp_enrol <email>"
 
@@ -100,12 +103,20 @@ class PlatformAdminSite(admin.AdminSite):
         }
         return super().login(request, context)
 
+    def each_context(self, request):
+        return {**super().each_context(request), "zone_note": ZONE_NOTE}
+
     def admin_view(self, view, cacheable=False):
         protected = super().admin_view(view, cacheable)
 
         @wraps(view)
         def unscoped(request, *args, **kwargs):
-            with scopes_disabled():
-                return protected(request, *args, **kwargs)
+            # Every clinic at once, on one clock (UTC): see clinic/admin_clock.py. A template
+            # response is rendered here, not after the view returns, so that it is too.
+            with scopes_disabled(), timezone.override(None):
+                response = protected(request, *args, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                return response
 
         return unscoped

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import Q
 
+from clinic.admin_clock import on_clinic_clock
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.tracking.apply import provenance_fault
 from messaging.tracking.receive import drain_requests
@@ -55,13 +56,28 @@ class EmailEventInline(admin.TabularInline):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "to_email", "kind", "status", "esp", "clinic", "flagged_stuck_at"]
+    list_display = [
+        "created_at_on_clinic_clock",
+        "to_email",
+        "kind",
+        "status",
+        "esp",
+        "clinic",
+        "flagged_stuck_at_on_clinic_clock",
+    ]
     list_filter = [StuckFilter, "status", "refusal", "esp", "kind", "created_at"]
     search_fields = ["to_email", "esp_message_id", "=id", "client__name", "clinic__name"]
     list_select_related = ["clinic"]
     date_hierarchy = "created_at"
     inlines = [EmailEventInline]
-    readonly_fields = [field.name for field in OutboundEmail._meta.fields]
+    readonly_fields = [
+        *(field.name for field in OutboundEmail._meta.fields),
+        "created_at_on_clinic_clock",
+    ]
+    created_at_on_clinic_clock = on_clinic_clock("created_at", "created (clinic time)")
+    flagged_stuck_at_on_clinic_clock = on_clinic_clock(
+        "flagged_stuck_at", "flagged stuck (clinic time)"
+    )
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from clinic.models import Client
+from clinic.time_zones import clock_time
 from suppression.forms import ReactivationForm
 from suppression.models import RemovalRequest, Suppression, SuppressionHistory
 from suppression.removal_requests import removal_request_decide
@@ -175,7 +176,7 @@ class SuppressionAdmin(admin.ModelAdmin):
         rows = [
             (
                 reverse("admin:messaging_emailevent_change", args=[e.pk]),
-                e.occurred_at.strftime("%d %b %Y %H:%M") if e.occurred_at else "?",
+                clock_time(e.occurred_at, "UTC") or "?",
                 e.event_type,
                 e.words,
             )
