@@ -231,7 +231,7 @@ def email_fail(*, email: OutboundEmail, reason: str) -> None:
         notification_create(
             clinic=email.clinic,
             recipient=recipient,
-            text=notification_render("email_failed", {"email": email}),
+            text=notification_render("email_failed", {"email": email}, clinic=email.clinic),
             client=email.client,
             email_id=email.id,
         )
