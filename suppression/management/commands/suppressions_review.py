@@ -209,6 +209,7 @@ def suppression_lift(finding: Finding, *, actor) -> int:
                             "why": finding.why,
                             "opted_out": [client.name for client in opted_out],
                         },
+                        clinic=clinic,
                     ),
                     client=clients[0] if len(clients) == 1 else None,
                     email_id=(
