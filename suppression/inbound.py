@@ -62,9 +62,17 @@ def amazon_ses_verdicts(message, notification: dict) -> EspVerdicts:
     )
 
 
+SENDGRID_UNSIGNED = (
+    "SendGrid signs no Inbound Parse post, so nothing shows its SPF and DKIM verdicts came from "
+    "SendGrid rather than from someone who knows the webhook's password: no request that "
+    "arrives through SendGrid is taken as the client's own. Ask the client to confirm by "
+    "phone, in person or by letter, and reactivate the address with that request."
+)
+
+
 def sendgrid_verdicts(message, request) -> EspVerdicts:
     """Inbound Parse posts `SPF`, `dkim` naming each signing domain ("{@example.com : pass}")
-    and the envelope as JSON."""
+    and the envelope as JSON: kept for support to read, never proof (the post is unsigned)."""
     dkim = _one_posted(request, "dkim")
     domains = tuple(
         (domain.rstrip(".").lower(), result.lower())
@@ -81,6 +89,8 @@ def sendgrid_verdicts(message, request) -> EspVerdicts:
         envelope_sender=sender if isinstance(sender, str) else "",
         dkim=dkim,
         dkim_domains=domains,
+        note=SENDGRID_UNSIGNED,
+        provable=False,
     )
 
 

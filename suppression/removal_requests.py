@@ -3,6 +3,8 @@ to be mailed again. Only a request the receiving ESP's own checks show came from
 domain (suppression/sender_auth.py) can be approved; any other is kept for support to see and
 decline."""
 
+import hashlib
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +15,13 @@ from suppression.sender_auth import EspVerdicts, verification
 from suppression.services import ClientRequest, Refused, suppression_reactivate
 
 
+def _content_key(address: str, subject: str, text: str, verdicts: EspVerdicts) -> str:
+    """What tells a message without a Message-ID apart: its content and the ESP's verdicts. A
+    forged message without one must not take the place of the client's own."""
+    content = "\x00".join([address, subject, text, verdicts.spf_words, verdicts.dkim_words])
+    return f"(no Message-ID) {hashlib.sha256(content.encode()).hexdigest()}"
+
+
 def removal_request_receive(
     *, from_address: str, subject: str, text: str, message_id: str, esp: str, verdicts: EspVerdicts
 ) -> list[RemovalRequest]:
@@ -21,11 +30,12 @@ def removal_request_receive(
     from any other address files nothing."""
     address = normalize_email_address(from_address)
     checked = verification(verdicts, address)
+    message_id = message_id.strip()[:255] or _content_key(address, subject, text, verdicts)
     created = []
     for suppression in Suppression.objects.filter(address=address, active=True):
         request, new = RemovalRequest.objects.get_or_create(
             suppression=suppression,
-            message_id=message_id[:255],
+            message_id=message_id,
             defaults={
                 "from_address": address,
                 "subject": subject[:300],

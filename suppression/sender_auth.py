@@ -36,6 +36,9 @@ class EspVerdicts:
     dkim_domains: tuple[tuple[str, str], ...] | None = None
     dmarc: str = ""
     note: str = ""
+    # False where nothing proves the post came from the ESP (no signature over it): its
+    # verdicts are kept for support to read, never taken as proof.
+    provable: bool = True
 
     @property
     def spf_words(self) -> str:
@@ -96,6 +99,11 @@ def verification(verdicts: EspVerdicts, from_address: str) -> Verification:
     for support."""
     from_domain = domain_of(from_address)
     esp = ESP_NAMES.get(verdicts.esp, verdicts.esp)
+    if not verdicts.provable:
+        return Verification(
+            False,
+            f"Not shown to come from {from_domain}, so it cannot be approved. {verdicts.note}",
+        )
     if verdicts.dmarc.lower() == AUTHENTICATED:
         return Verification(True, f"{esp} reports that the message passed DMARC for {from_domain}.")
     envelope_domain = domain_of(verdicts.envelope_sender)

@@ -14,7 +14,8 @@ from django_scopes import scopes_disabled
 
 from clinic.models import AuditEntry
 from suppression.models import RemovalRequest, Suppression, SuppressionReason
-from suppression.removal_requests import removal_request_decide
+from suppression.removal_requests import removal_request_decide, removal_request_receive
+from suppression.sender_auth import EspVerdicts
 from suppression.services import Refused, suppression_record
 from tests.otp import support_login
 from tests.signing import mailgun_signature, sns_certificates
@@ -197,6 +198,10 @@ FORGED_POSTS = {
         received_spf="Fail (sender not authorized) identity=mailfrom; envelope-from=b@example.com",
         message_id="<forged-1@attacker.example>",
     ),
+    # Unsigned: whoever knows the webhook's password could post these passes.
+    "sendgrid claiming passes": lambda c: post_sendgrid(
+        c, GENUINE, envelope_from="bob@example.com", spf="pass", dkim="{@example.com : pass}"
+    ),
 }
 GENUINE_POSTS = {
     "mailgun": lambda c: post_mailgun(
@@ -204,9 +209,6 @@ GENUINE_POSTS = {
     ),
     "amazon_ses": lambda c: post_amazon_ses(
         c, GENUINE, source="bob@example.com", spf="PASS", dkim="PASS", dmarc="PASS"
-    ),
-    "sendgrid": lambda c: post_sendgrid(
-        c, GENUINE, envelope_from="bob@example.com", spf="pass", dkim="{@example.com : pass}"
     ),
 }
 
@@ -248,7 +250,8 @@ def test_a_forged_request_is_kept_unverified_and_nothing_approves_it(client, cas
     assert request.from_address == "bob@example.com"
     assert not request.verified
     assert "cannot be approved" in request.verification
-    assert "pass" not in (request.spf.lower(), request.dkim.lower(), request.dmarc.lower())
+    if esp != "sendgrid claiming passes":  # unsigned: what it claims is kept, never proof
+        assert "pass" not in (request.spf.lower(), request.dkim.lower(), request.dmarc.lower())
 
     support_login(client, cast.support)
     refused = approve_in_admin(client, request)
@@ -339,7 +342,7 @@ def test_declining_an_unverified_request_works_and_is_audited(client, cast, comp
 
 
 def test_a_decided_request_is_not_decided_again(client, cast, complaint):
-    GENUINE_POSTS["sendgrid"](client)
+    GENUINE_POSTS["mailgun"](client)
     removal_request_decide(request=the_request(), actor=cast.support, approve=False)
     with pytest.raises(Refused, match="already been decided"):
         removal_request_decide(request=the_request(), actor=cast.support, approve=True)
@@ -359,7 +362,7 @@ def test_a_decided_request_is_not_decided_again(client, cast, complaint):
                 dkim="{@attacker.example : pass}",
             ),
             False,
-            "DKIM passed for attacker.example, not aligned with example.com",
+            "SendGrid signs no Inbound Parse post",
         ),
         (
             lambda c: post_mailgun(
@@ -416,8 +419,8 @@ def test_a_decided_request_is_not_decided_again(client, cast, complaint):
             lambda c: post_sendgrid(
                 c, GENUINE, envelope_from="bounces@mail.example.com", spf="pass", dkim="none"
             ),
-            True,
-            "SPF pass for the envelope sender's domain mail.example.com, which is aligned",
+            False,  # unsigned: SendGrid's verdicts are kept, never proof
+            "SendGrid signs no Inbound Parse post",
         ),
         (
             lambda c: post_amazon_ses(
@@ -575,3 +578,22 @@ def test_a_message_to_another_address_files_nothing(client, complaint):
         recipient="hello@clinicmail.test",
     )
     assert not RemovalRequest.objects.exists()
+
+
+def test_a_forged_message_without_a_message_id_does_not_take_the_clients_place(complaint):
+    """Requests are told apart by Message-ID; without one, by their content and verdicts, so a
+    forged message cannot take the place of the client's own request that also lacks one."""
+    forged = EspVerdicts(esp="mailgun", spf="Fail", dkim="Fail")
+    genuine = EspVerdicts(esp="mailgun", dmarc="pass")
+    for verdicts in (forged, genuine, genuine):  # the genuine one twice: filed once
+        removal_request_receive(
+            from_address="bob@example.com",
+            subject="Please email me again",
+            text="Sorry, that was a mistake.",
+            message_id="",
+            esp="mailgun",
+            verdicts=verdicts,
+        )
+    requests = RemovalRequest.objects.order_by("received_at")
+    assert [request.verified for request in requests] == [False, True]
+    assert all(request.message_id.startswith("(no Message-ID) ") for request in requests)
