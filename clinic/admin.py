@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from knox import admin as knox_admin  # noqa: F401  (registers knox's admin first)
@@ -19,6 +20,28 @@ from clinic.models import (
     User,
 )
 from clinic.settings_audit import clinic_settings_audit
+
+
+class SameClinicForm(forms.ModelForm):
+    """A clinic's record names only that clinic's own client, smart form and practitioner:
+    support, who see every clinic, cannot file one clinic's invoice against another's client."""
+
+    same_clinic_fields = ("client", "form")
+
+    def clean(self):
+        data = super().clean()
+        clinic = data.get("clinic")
+        if clinic is None:
+            return data
+        for name in self.same_clinic_fields:
+            related = data.get(name)
+            if related is not None and related.clinic_id != clinic.pk:
+                self.add_error(name, f"This belongs to {related.clinic}, not to {clinic}.")
+        practitioner = data.get("practitioner")
+        on_staff = Membership.objects.filter(user=practitioner, clinic=clinic).exists()
+        if practitioner is not None and not on_staff:
+            self.add_error("practitioner", f"This person is not on the staff of {clinic}.")
+        return data
 
 
 class ClinicAdminForm(ClinicSettingsForm):
@@ -69,6 +92,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
+    form = SameClinicForm
     list_display = ["client", "practitioner", "start_on_clinic_clock", "status", "clinic"]
     list_filter = ["status", "clinic"]
     search_fields = ["client__name", "client__email"]
@@ -78,6 +102,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
+    form = SameClinicForm
     list_display = ["number", "client", "issue_date", "total", "currency", "clinic"]
     search_fields = ["number", "client__name"]
     raw_id_fields = ["client"]
@@ -90,6 +115,7 @@ class SmartFormAdmin(admin.ModelAdmin):
 
 @admin.register(SmartFormRequest)
 class SmartFormRequestAdmin(admin.ModelAdmin):
+    form = SameClinicForm
     list_display = ["form", "client", "state", "created_at_on_clinic_clock"]
     list_select_related = ["clinic", "client", "form"]
     list_filter = ["state"]

@@ -53,9 +53,15 @@ class EmailEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
+    """The emails clinics sent and what became of them: history, which support reads and
+    nobody edits or deletes here."""
+
     list_display = [
         "created_at_on_clinic_clock",
         "to_email",
@@ -83,6 +89,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the clinic's record of what it sent: retention alone deletes it
+
 
 @admin.register(EmailEvent)
 class EmailEventAdmin(admin.ModelAdmin):
@@ -104,6 +116,12 @@ class EmailEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # what the ESP told us: retention alone deletes it
 
     @admin.display(description="why not matched")
     def why_unmatched(self, event: EmailEvent) -> str:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Q
@@ -43,6 +44,8 @@ class RemovalRequestInline(admin.TabularInline):
 
 
 def _client_request(form: ReactivationForm) -> ClientRequest | None:
+    """The client's request as support took it (by phone, in person or by letter): no From
+    address, which only an emailed request has and which goes through its removal request."""
     data = form.cleaned_data
     if not (data["request_channel"] or data["request_reference"]):
         return None
@@ -50,7 +53,7 @@ def _client_request(form: ReactivationForm) -> ClientRequest | None:
         received_on=data["request_received_on"],
         channel=data["request_channel"],
         reference=data["request_reference"],
-        from_address=data["request_from_address"] or "",
+        from_address="",
     )
 
 
@@ -120,6 +123,15 @@ class SuppressionAdmin(admin.ModelAdmin):
     ]
     inlines = [HistoryInline, RemovalRequestInline]
     actions = ["reactivate", "retry_esp_removal"]
+    change_form_template = "admin/suppression/suppression/change_form.html"
+
+    def get_urls(self):
+        reactivate = path(
+            "<path:object_id>/reactivate/",
+            self.admin_site.admin_view(self.reactivate_view),
+            name="suppression_suppression_reactivate",
+        )
+        return [reactivate, *super().get_urls()]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -187,32 +199,62 @@ class SuppressionAdmin(admin.ModelAdmin):
     @admin.action(description="Reactivate the selected addresses")
     def reactivate(self, request, queryset):
         form = ReactivationForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            for suppression in queryset:
-                try:
-                    suppression_reactivate(
-                        suppression=suppression,
-                        actor=request.user,
-                        reason=form.cleaned_data["reason"],
-                        client_request=_client_request(form),
-                    )
-                except Refused as refusal:
-                    self.message_user(request, f"{suppression.address}: {refusal}", messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        f"Reactivated {suppression.address}; removal at the ESP is under way. "
-                        "The clinic opts the client back in on the client's page.",
-                        messages.SUCCESS,
-                    )
+        refused = self._reactivate_all(request, list(queryset), form) if form.is_valid() else None
+        if refused == []:
             return None
+        return self._reactivation_page(request, form, refused or list(queryset), as_action=True)
+
+    def reactivate_view(self, request, object_id):
+        """The Reactivate button of a suppression's own page."""
+        suppression = get_object_or_404(Suppression, pk=object_id)
+        if not suppression.active:
+            self.message_user(request, f"Not suppressed: {suppression.address}.", messages.INFO)
+            return redirect("admin:suppression_suppression_change", suppression.pk)
+        form = ReactivationForm(request.POST if request.method == "POST" else None)
+        if form.is_valid() and self._reactivate_all(request, [suppression], form) == []:
+            return redirect("admin:suppression_suppression_change", suppression.pk)
+        return self._reactivation_page(request, form, [suppression], as_action=False)
+
+    def _reactivate_all(
+        self, request, suppressions: list[Suppression], form: ReactivationForm
+    ) -> list[Suppression]:
+        """Reactivates each address, and returns those refused, each refusal added to the form
+        so that it is shown above what support entered, which stays as entered."""
+        refused = []
+        for suppression in suppressions:
+            try:
+                suppression_reactivate(
+                    suppression=suppression,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    client_request=_client_request(form),
+                )
+            except Refused as refusal:
+                # A form error, not a message: admin capitalises messages, and an address
+                # starts this one.
+                form.add_error(None, f"Not reactivated: {suppression.address}. {refusal}")
+                refused.append(suppression)
+            else:
+                self.message_user(
+                    request,
+                    f"Reactivated {suppression.address}; removal at the ESP is under way. "
+                    "The clinic opts the client back in on the client's page.",
+                    messages.SUCCESS,
+                )
+        return refused
+
+    def _reactivation_page(self, request, form, suppressions, *, as_action: bool):
         context = {
             **self.admin_site.each_context(request),
-            "title": "Reactivate suppressed addresses",
-            "suppressions": queryset,
+            "title": "Reactivate suppressed addresses" if as_action else "Reactivate address",
+            "suppressions": suppressions,
             "form": form,
+            "as_action": as_action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "opts": self.model._meta,
+            "original": suppressions[0] if not as_action else None,
+            "support_email": settings.SUPPORT_EMAIL,
+            "removal_requests_url": reverse("admin:suppression_removalrequest_changelist"),
         }
         return TemplateResponse(request, "admin/suppression/reactivate.html", context)
 

@@ -6,7 +6,8 @@ def test_it_logs_in_with_the_email_address(client, cast):
         "/accounts/login/", {"username": "ALICE@alice.test", "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert response["Location"] == "/clients/"
+    assert response["Location"] == "/"  # home, which sends clinic staff on to their clients
+    assert client.get("/")["Location"] == "/clients/"
 
 
 def test_it_refuses_a_wrong_password(client, cast):

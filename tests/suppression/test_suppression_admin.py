@@ -112,7 +112,7 @@ def test_an_emailed_request_typed_in_by_hand_does_not_lift_a_spam_complaint(
     client, cast, suppressed_bob
 ):
     """Anyone can write a From address: an emailed request goes through its removal request,
-    whose verification is the email provider's."""
+    whose verification is the email provider's, so the form offers no "Email" to type in."""
     support_login(client, cast.support)
     page = reactivate_in_admin(
         client,
@@ -121,7 +121,8 @@ def test_an_emailed_request_typed_in_by_hand_does_not_lift_a_spam_complaint(
         request_reference="<abc@example.test>",
         request_from_address="bob@example.test",
     )
-    assert "only through its removal request" in page
+    assert "Select a valid choice. email is not one of the available choices." in page
+    assert "is approved under Removal requests" in page
     assert Suppression.objects.get().active
 
 
