@@ -32,3 +32,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @property
+    def anchor(self) -> str:
+        """Where on the client's page the email it names is: the page opens that email."""
+        return f"#email-{self.email_id}" if self.email_id else ""
+
+    @property
+    def open_words(self) -> str:
+        name = self.client.name if self.client_id else ""
+        return f"Open {name}: the email" if self.email_id else f"Open {name}"

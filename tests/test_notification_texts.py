@@ -28,10 +28,23 @@ def test_a_failed_email(email):
     )
 
 
-def test_an_email_not_sent(email):
+def test_an_email_not_sent_says_so_once(email):
+    email.reason = "Not sent. The client is opted out of appointment communications."
     assert notification_render("email_not_sent", {"email": email}) == (
-        "Appointment reminder to Bob O'Brien & Sons was not sent. "
-        'The email provider said "no" <550>.'
+        "Appointment reminder to Bob O'Brien & Sons: Not sent. "
+        "The client is opted out of appointment communications."
+    )
+
+
+def test_a_spam_complaint_after_delivery(email):
+    text = notification_render(
+        "address_reported_spam",
+        {"email": email, "reason_words": "Only the client can lift it.", "diagnostic": ""},
+    )
+    assert text == (
+        "Appointment reminder to Bob O'Brien & Sons was delivered, and then marked as spam in "
+        "the client's mailbox: bob@example.test will not be emailed again. Only the client can "
+        "lift it."
     )
 
 

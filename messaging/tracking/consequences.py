@@ -9,7 +9,7 @@ from django_scopes import scope
 from messaging.models import OutboundEmail
 from notifications.rendering import notification_render
 from notifications.services import notification_create
-from suppression.models import REASON_WORDS
+from suppression.models import SuppressionReason, reason_words
 from suppression.services import client_opt_out, suppression_record
 
 
@@ -37,7 +37,7 @@ def email_suppress_consequences(
     with scope(clinic=email.clinic_id):
         client_opt_out(
             client=email.client,
-            reason=f"{email.to_email} was suppressed: {REASON_WORDS[reason]}",
+            reason=f"{email.to_email} was suppressed: {reason_words(reason)}",
         )
         recipient = email_owner(email)
         if recipient is not None:
@@ -45,10 +45,10 @@ def email_suppress_consequences(
                 clinic=email.clinic,
                 recipient=recipient,
                 text=notification_render(
-                    "address_suppressed",
+                    suppression_notification(reason),
                     {
                         "email": email,
-                        "reason_words": REASON_WORDS[reason],
+                        "reason_words": reason_words(reason),
                         "diagnostic": diagnostic,
                     },
                 ),
@@ -56,6 +56,14 @@ def email_suppress_consequences(
                 email_id=email.id,
             )
     return True
+
+
+def suppression_notification(reason: str) -> str:
+    """The notification's template: a spam complaint comes after the email was delivered, so
+    it is not told as a failure."""
+    if reason == SuppressionReason.SPAM_COMPLAINT:
+        return "address_reported_spam"
+    return "address_suppressed"
 
 
 UNSUBSCRIBED_WORDS = (

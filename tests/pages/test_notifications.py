@@ -23,11 +23,39 @@ def test_the_bell_shows_the_unread_count_on_every_page(client, cast):
     )
 
 
-def test_the_list_links_to_the_client_and_the_email(client, cast):
-    note(cast)
+EMAIL_ON_BOBS_PAGE = "/clients/{}/#email-5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11"
+
+
+def test_opening_an_unread_notification_marks_it_read_on_the_way_to_its_email(client, cast):
+    unread = note(cast)
     client.force_login(cast.alice)
     body = client.get("/notifications/").content.decode()
-    assert f'href="/clients/{cast.bob.pk}/#email-5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11"' in body
+    target = EMAIL_ON_BOBS_PAGE.format(cast.bob.pk)
+    assert f'action="/notifications/{unread.pk}/read/"' in body
+    assert f'name="next" value="{target}"' in body
+    assert "Open Bob Brown: the email</button>" in body
+
+    opened = client.post(f"/notifications/{unread.pk}/read/", {"next": target})
+    assert opened.status_code == 302
+    assert opened["Location"] == target
+    unread.refresh_from_db()
+    assert unread.read_at is not None
+    assert "data-unread" not in client.get("/clients/").content.decode()
+
+
+def test_a_read_notification_links_straight_to_its_email(client, cast):
+    read = note(cast)
+    client.force_login(cast.alice)
+    client.post(f"/notifications/{read.pk}/read/")
+    body = client.get("/notifications/").content.decode()
+    assert f'href="{EMAIL_ON_BOBS_PAGE.format(cast.bob.pk)}">Open Bob Brown: the email</a>' in body
+
+
+def test_an_open_link_to_another_site_is_not_followed(client, cast):
+    unread = note(cast)
+    client.force_login(cast.alice)
+    opened = client.post(f"/notifications/{unread.pk}/read/", {"next": "https://evil.test/"})
+    assert opened["Location"] == "/notifications/"
 
 
 def test_mark_one_then_all_read(client, cast):
