@@ -213,6 +213,51 @@ MUTANTS = [
             "test_a_timed_out_send_the_esp_accepted_is_not_sent_again",
         ),
     ),
+    Mutant(
+        "utc-clinic-pages",
+        "Clinic pages show UTC: the request never enters the clinic's time zone.",
+        "clinic/middleware.py",
+        "    return clinic.tzinfo if clinic else None",
+        "    return None",
+        (
+            "tests/pages/test_time_zones.py::test_the_client_page_reads_the_clinics_clock",
+            "tests/pages/test_time_zones.py::test_the_api_tokens_page_reads_the_clinics_clock",
+        ),
+    ),
+    Mutant(
+        "utc-notifications",
+        "A notification rendered by a worker tells the time on the worker's clock (UTC).",
+        "notifications/rendering.py",
+        "    with timezone.override(clinic.tzinfo) if clinic else nullcontext():",
+        "    with nullcontext():",
+        (
+            "tests/test_notification_texts.py::"
+            "test_a_stuck_email_is_timed_on_the_clinics_clock_with_its_zone",
+            "tests/pages/test_time_zones.py::test_a_notification_names_the_clinics_clock",
+        ),
+    ),
+    Mutant(
+        "djangos-abbreviation",
+        'Django\'s own "T", which is blank in the hour a clock goes back.',
+        "clinic/time_zones.py",
+        '    return f"{date_format(local, format_string)} {local.tzname()}"',
+        '    return date_format(local, f"{format_string} T")',
+        (
+            "tests/test_notification_texts.py::"
+            "test_a_stuck_email_is_timed_on_the_clinics_clock_with_its_zone",
+        ),
+    ),
+    Mutant(
+        "admin-on-a-members-clock",
+        "Admin rendered in the zone of a clinic the support person also belongs to.",
+        "clinic/admin_site.py",
+        "            with scopes_disabled(), timezone.override(None):",
+        "            with scopes_disabled():",
+        (
+            "tests/pages/test_time_zones.py::"
+            "test_support_with_a_clinic_of_their_own_still_reads_admin_in_utc",
+        ),
+    ),
 ]
 
 
