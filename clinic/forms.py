@@ -47,6 +47,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "time_zone",
             "reminder_lead_hours",
             "from_name",
+            "reply_to_email",
             "sending_connection",
             "smtp_host",
             "smtp_port",
@@ -57,6 +58,34 @@ class ClinicSettingsForm(forms.ModelForm):
             "track_engagement",
         ]
         widgets = {"sending_connection": forms.RadioSelect}
+        labels = {"from_name": "From name"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._explain_the_sender()
+
+    def _explain_the_sender(self) -> None:
+        """An empty From name or Reply-To is allowed, and says what is used instead: the
+        clinic's name, and its first clinic admin's address."""
+        clinic = self.instance
+        from_name = self.fields["from_name"]
+        named = f", “{clinic.name}”" if clinic.name else ""
+        from_name.help_text = (
+            f"The name clients see your emails come from. Leave it empty to use the clinic's "
+            f"name{named}."
+        )
+        from_name.widget.attrs["placeholder"] = clinic.name
+        admin_address = clinic.first_admin_address() if clinic.pk else ""
+        fallback = (
+            f"the first clinic admin's address, {admin_address}"
+            if admin_address
+            else "the first clinic admin's address (the clinic has no clinic admin yet)"
+        )
+        self.fields["reply_to_email"].help_text = (
+            f"When a client replies to any email from the clinic, the reply goes here. Leave "
+            f"it empty to use {fallback}."
+        )
+        self.fields["reply_to_email"].widget.attrs["placeholder"] = admin_address
 
     # The stored password goes only to the server it was typed for: changing where or as whom
     # the clinic's mail is sent needs it typed again, or the saved password could be sent to a

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django_scopes import ScopedManager
+from django_scopes import ScopedManager, scope
 
 from clinic.encryption import EncryptedTextField
 
@@ -87,6 +87,11 @@ class Clinic(models.Model):
         max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
     from_name = models.CharField(max_length=200, blank=True)
+    reply_to_email = models.EmailField(
+        "replies go to",
+        blank=True,
+        help_text="Empty: the first clinic admin's address.",
+    )
     reminder_lead_hours = models.PositiveSmallIntegerField(
         "reminder lead time (hours)",
         default=24,
@@ -133,6 +138,24 @@ class Clinic(models.Model):
     @property
     def uses_own_smtp(self) -> bool:
         return self.sending_connection == self.Connection.OWN_SMTP
+
+    def first_admin_address(self) -> str:
+        """The address of the clinic's longest-standing active clinic admin, or "" if it has
+        none: where replies go until the clinic names an address of its own."""
+        with scope(clinic=self):
+            return (
+                Membership.objects.filter(role=Membership.Role.CLINIC_ADMIN, user__is_active=True)
+                .order_by("pk")
+                .values_list("user__email", flat=True)
+                .first()
+                or ""
+            )
+
+    def reply_to_address(self) -> str:
+        """Where a client's reply to any of the clinic's emails goes: the address the clinic
+        set, else its first clinic admin's; "" when it has neither (replies then go to the
+        From address)."""
+        return self.reply_to_email or self.first_admin_address()
 
 
 class Membership(models.Model):

@@ -185,14 +185,35 @@ def from_address(clinic: Clinic) -> str:
     )
 
 
+def reply_to(clinic: Clinic) -> list[str]:
+    """The Reply-To of every email the clinic sends, whatever its connection: replies reach the
+    clinic (the address it set, else its first clinic admin's), not the platform's sending
+    address. Named as the From is, and left unencoded for each backend to encode."""
+    address = clinic.reply_to_address()
+    if not address:
+        return []
+    return [str(Address(display_name=clinic.from_name or clinic.name, addr_spec=address))]
+
+
+NO_SMTP_SERVER_WORDS = (
+    "The test email was not sent: no SMTP server is set. Enter the clinic's SMTP server "
+    "(host, port and From email address) above and save the settings first, then send the "
+    "test email."
+)
+
+
 def smtp_test_send(*, clinic: Clinic, to: str) -> str:
     """Sends a test email through the clinic's SMTP settings now; returns what happened, in
-    words, for the clinic admin to read."""
+    words, for the clinic admin to read. With no server saved nothing is tried: the admin is
+    told to set one, not shown what an empty host name resolves to."""
+    if not clinic.smtp_host.strip():
+        return NO_SMTP_SERVER_WORDS
     message = AnymailMessage(
         subject=f"Test email from {clinic.name}",
         body="This test email shows the clinic's SMTP settings work.",
         from_email=from_address(clinic),
         to=[to],
+        reply_to=reply_to(clinic),
     )
     try:
         with smtp_connection(clinic) as connection:

@@ -12,7 +12,12 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from messaging.models import OutboundEmail
-from messaging.sending.connections import esp_connection, from_address, smtp_connection
+from messaging.sending.connections import (
+    esp_connection,
+    from_address,
+    reply_to,
+    smtp_connection,
+)
 from messaging.sending.engagement import engagement_tracking_off
 from messaging.sending.invoice_pdf import invoice_pdf
 from messaging.sending.policy import (
@@ -45,6 +50,7 @@ def build_message(email: OutboundEmail) -> AnymailMessage:
         body=email.body_text,
         from_email=from_address(clinic),
         to=[email.to_email],
+        reply_to=reply_to(clinic),
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")

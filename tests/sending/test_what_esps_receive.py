@@ -1,8 +1,9 @@
 """What each ESP receives of an email, read from the request anymail's real backend sent: the
-email itself (recipient, From, subject, body) and its id and kind, nothing more of the client or
-the clinic; and, for a clinic that switched open and click tracking off, the ESP's own switch
-for both. Postmark, SendGrid and Amazon SES answer from local servers (tests/sending/esp_apis.py);
-Mailgun from a recorder answering as its sending API does, and from the ESP simulator."""
+email itself (recipient, From, Reply-To, subject, body) and its id and kind, nothing more of the
+client or the clinic; and, for a clinic that switched open and click tracking off, the ESP's own
+switch for both. Postmark, SendGrid and Amazon SES answer from local servers
+(tests/sending/esp_apis.py); Mailgun from a recorder answering as its sending API does, and from
+the ESP simulator."""
 
 import base64
 import email.policy
@@ -15,6 +16,7 @@ from django_scopes import scope, scopes_disabled
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from clinic.models import Membership
 from messaging.sending.connections import esp_connection
 from messaging.sending.delivery import email_deliver
 from messaging.sending.triggers import direct_message_send
@@ -70,7 +72,9 @@ def sent_by_a_clinic(*, track_engagement: bool = True):
     with scopes_disabled():
         clinic = ClinicFactory(name=CLINIC, track_engagement=track_engagement)
         client = ClientFactory(clinic=clinic, name=CLIENT, email=ADDRESS)
-        staff = MembershipFactory(clinic=clinic, user__email=STAFF).user
+        staff = MembershipFactory(
+            clinic=clinic, user__email=STAFF, role=Membership.Role.CLINIC_ADMIN
+        ).user  # the clinic's first admin: replies go to them
     with scope(clinic=clinic):
         email_row = direct_message_send(
             client=client, subject=SUBJECT, body="Three sets of ten.", sent_by=staff
@@ -81,31 +85,31 @@ def sent_by_a_clinic(*, track_engagement: bool = True):
 
 def what_was_sent(esp) -> tuple[dict, dict]:
     """The one request the ESP received, split into the email itself (recipient, From,
-    subject, bodies) and everything else that came with it (options, ids, tags, headers)."""
+    Reply-To, subject, bodies) and everything else that came with it (options, ids, tags,
+    headers)."""
     if esp.name == "mailgun":
         [form] = esp.mailgun.forms
-        own = {
-            key: form.pop(key) for key in ("from", "to", "subject", "text", "html") if key in form
-        }
+        own_keys = ("from", "to", "h:Reply-To", "subject", "text", "html")
+        own = {key: form.pop(key) for key in own_keys if key in form}
         return own, form
     [sent] = esp.apis.sent
     body = json.loads(json.dumps(sent.body))  # a copy
     if esp.name == "postmark":
-        own = {key: body.pop(key) for key in ("From", "To", "Subject", "TextBody", "HtmlBody")}
+        own_keys = ("From", "To", "ReplyTo", "Subject", "TextBody", "HtmlBody")
+        own = {key: body.pop(key) for key in own_keys if key in body}
         return own, body
     if esp.name == "sendgrid":
-        own = {key: body.pop(key) for key in ("from", "subject", "content")}
+        own_keys = ("from", "reply_to", "reply_to_list", "subject", "content")
+        own = {key: body.pop(key) for key in own_keys if key in body}
         [personalization] = body["personalizations"]
         own["to"] = personalization.pop("to")
         return own, body
     raw = body.pop("Content")["Raw"]["Data"]
     mime = message_from_bytes(base64.b64decode(raw), policy=email.policy.default)
-    own = {name: str(mime[name]) for name in ("From", "To", "Subject")}
+    own = {name: str(mime[name]) for name in ("From", "To", "Reply-To", "Subject") if mime[name]}
     own["envelope"] = body.pop("Destination")
     own["parts"] = [part.get_content() for part in mime.walk() if not part.is_multipart()]
-    rest = {
-        name: str(value) for name, value in mime.items() if name not in ("From", "To", "Subject")
-    }
+    rest = {name: str(value) for name, value in mime.items() if name not in own}
     return own, {**body, "headers": rest}
 
 
@@ -135,7 +139,7 @@ def test_the_simulators_record_of_a_mailgun_send_holds_only_its_id_and_kind(
     [message] = esp_simulator.messages()
     assert message["user_variables"] == {"email_id": str(email_row.id)}
     assert message["tags"] == ["direct_message"]
-    assert message["headers"] == {}
+    assert message["headers"] == {"Reply-To": f"{CLINIC} <{STAFF}>"}  # the email's own header
     assert message["subject"] == SUBJECT
     assert message["recipient"] == ADDRESS
     esp_connection.cache_clear()
