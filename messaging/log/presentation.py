@@ -1,14 +1,21 @@
 """The client's email log as a practitioner reads it: a page of emails, what each status means
 and what to do about it, and the forms to send another."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 
+from clinic.models import Client, SmartFormRequest
+from clinic.selectors import client_form_requests, client_upcoming_appointments
 from messaging.log.forms import send_forms_for
 from messaging.log.selectors import client_email_log
+from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
 from messaging.tracking.mapping import SENDER, TEMPORARY
 from messaging.tracking.stuck import STUCK_AFTER
+from suppression.selectors import address_block, address_warning
 
 PAGE_SIZE = 20
 # When support is told of an email the ESP has not reported on, as the help says it.
@@ -150,3 +157,79 @@ def email_log_context(client, page_number) -> dict:
 def client_email_context(client, page_number) -> dict:
     """What the client's summary page shows of email: the log, and the forms to send one."""
     return {**email_log_context(client, page_number), "forms": send_forms_for(client)}
+
+
+@dataclass(frozen=True)
+class FormRequestShown:
+    """A smart form sent to the client, in the state staff should read: a form whose email never
+    arrived is not waiting for the client."""
+
+    form_request: SmartFormRequest
+    label: str
+    tone: str
+    words: str = ""
+
+
+FORM_NOT_DELIVERED = (
+    "The email with the form's link was not delivered, so the client cannot fill it in: the "
+    "email log says why."
+)
+FORM_REPORTED_AS_SPAM = "The client reported the email with the form's link as spam."
+
+
+def form_request_shown(form_request: SmartFormRequest) -> FormRequestShown:
+    """The form's state as staff read it, from its own state and its newest email's status
+    (`newest_emails`, as client_form_states prefetches them)."""
+    if form_request.state == SmartFormRequest.State.COMPLETED:
+        return FormRequestShown(form_request, form_request.get_state_display(), "ok")
+    newest = form_request.newest_emails[0] if form_request.newest_emails else None
+    if newest is not None and newest.status == EmailStatus.FAILED:
+        return FormRequestShown(form_request, "Email not delivered", "bad", FORM_NOT_DELIVERED)
+    if newest is not None and newest.status == EmailStatus.SPAM_REPORT:
+        return FormRequestShown(form_request, "Reported as spam", "bad", FORM_REPORTED_AS_SPAM)
+    return FormRequestShown(form_request, form_request.get_state_display(), "info")
+
+
+def client_form_states(client: Client) -> list[FormRequestShown]:
+    """The client's latest smart forms, each with the state staff read (two queries)."""
+    emails = OutboundEmail.objects.only("id", "form_request_id", "status").order_by(
+        "-created_at", "-id"
+    )
+    form_requests = client_form_requests(client=client).prefetch_related(
+        Prefetch("emails", queryset=emails, to_attr="newest_emails")
+    )
+    return [form_request_shown(form_request) for form_request in form_requests]
+
+
+def opt_in_refusal(client: Client, block) -> str:
+    """Why the client cannot be opted back in to appointment emails now, or "" when they can
+    (as suppression.services.client_opt_in decides)."""
+    if not client.email:
+        return "Not possible: this client has no email address on file. Add one under Edit details."
+    if block is not None:
+        return "Not possible while the address is suppressed."
+    return ""
+
+
+def client_live_context(client: Client, page_number) -> dict:
+    """What the client's page refreshes together: the email log, the address's state and the
+    client's consent, and the smart forms' states. A bounce changes all three at once, so they
+    are read in one request and never contradict each other."""
+    block = address_block(clinic=client.clinic, address=client.email)
+    return {
+        **email_log_context(client, page_number),
+        "address_block": block,
+        "address_warning": address_warning(clinic=client.clinic, address=client.email),
+        "opt_in_refusal": opt_in_refusal(client, block),
+        "form_requests": client_form_states(client),
+    }
+
+
+def client_summary_context(client: Client, page_number, forms=None) -> dict:
+    """Everything the client summary shows: its live parts, the upcoming appointments and the
+    send forms (`forms` when a submitted one is shown again, else empty ones)."""
+    return {
+        **client_live_context(client, page_number),
+        "appointments": client_upcoming_appointments(client=client),
+        "forms": forms if forms is not None else send_forms_for(client),
+    }

@@ -4,28 +4,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.models import Client
-from clinic.selectors import client_form_requests, client_upcoming_appointments
 from messaging.log.audit import email_log_viewed
 from messaging.log.forms import send_forms_for
-from messaging.log.presentation import client_email_context, email_log_context
+from messaging.log.presentation import client_live_context, client_summary_context
 from messaging.sending.connections import smtp_test_send
 from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
-from suppression.selectors import address_block, address_warning
 
 
 @require_GET
 @clinic_staff_required
 def client_summary(request, client_id: int):
     """The client summary: details, appointments, forms, the address's state and the email log."""
-    client = get_object_or_404(Client.objects.all(), pk=client_id)
-    context = {
-        "client": client,
-        "appointments": client_upcoming_appointments(client=client),
-        "form_requests": client_form_requests(client=client),
-        "address_block": address_block(clinic=request.clinic, address=client.email),
-        "address_warning": address_warning(clinic=request.clinic, address=client.email),
-        **client_email_context(client, request.GET.get("page")),
-    }
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    context = {"client": client, **client_summary_context(client, request.GET.get("page"))}
     email_log_viewed(actor=request.user, client=client)
     return render(request, "messaging/client_summary.html", context)
 
@@ -33,10 +24,14 @@ def client_summary(request, client_id: int):
 @require_GET
 @clinic_staff_required
 def client_email_log(request, client_id: int):
-    """The log alone, for the summary page to refresh itself."""
-    client = get_object_or_404(Client.objects.all(), pk=client_id)
+    """The summary page's live parts, for it to refresh itself: the log, with the address's state
+    and consent and the smart forms' states swapped in beside it. Not a new view of the log for
+    the audit trail: the person is still reading the page they opened."""
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
     return render(
-        request, "messaging/email_log.html", email_log_context(client, request.GET.get("page"))
+        request,
+        "messaging/client_refresh.html",
+        client_live_context(client, request.GET.get("page")),
     )
 
 

@@ -1,17 +1,38 @@
-// Keep the emails a reader has opened open while the log refreshes itself.
-var openEmails = [];
-document.addEventListener("htmx:beforeSwap", function (event) {
-  if (event.detail.target.id !== "email-log") { return; }
-  openEmails = Array.prototype.map.call(
-    event.detail.target.querySelectorAll("details[open][data-email]"),
-    function (details) { return details.dataset.email; }
-  );
+// The client's page refreshes its live parts (the email log, the communication preferences and
+// the smart forms) by morphing them in place (htmx's idiomorph extension): the elements stay the
+// same elements, so the one a reader tabbed to keeps the focus. Whether an email is opened is the
+// reader's choice, not the server's: a refresh never opens or closes one.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.Idiomorph) { return; }
+  Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, element) {
+    if (name === "open" && element.localName === "details") { return false; }
+  };
 });
-document.addEventListener("htmx:afterSwap", function () {
-  openEmails.forEach(function (id) {
-    var details = document.querySelector('details[data-email="' + id + '"]');
-    if (details) { details.open = true; }
+
+// What the page says of each live thing (an email's status, the client's consent, a smart
+// form's state), by element id. A refresh that changes one is said once, politely, to screen
+// readers through the page's aria-live region; the page as first loaded is not.
+function liveWords() {
+  var words = {};
+  document.querySelectorAll("[data-live][id]").forEach(function (element) {
+    words[element.id] = element.dataset.live;
   });
+  return words;
+}
+
+var saidWords = liveWords();
+document.addEventListener("htmx:afterSettle", function () {
+  var region = document.getElementById("live-news");
+  if (!region) { return; }
+  var now = liveWords();
+  var news = Object.keys(now).filter(function (id) { return saidWords[id] !== now[id]; });
+  saidWords = now;
+  if (!news.length) { return; }
+  region.replaceChildren.apply(region, news.map(function (id) {
+    var line = document.createElement("p");
+    line.textContent = now[id];
+    return line;
+  }));
 });
 
 // The bell and the email log refresh themselves; not while the page is out of sight. (A filter in
