@@ -83,9 +83,13 @@ def private_page(view):
 def smart_form_fill(request, token: str):
     form_request = _request_for(token)
     if form_request is None:
-        return render(request, "clinic/smart_form_link.html", {"expired": False}, status=404)
+        return _link_not_valid(request)
     if smart_form_link_expired(form_request):
-        context = {"clinic_name": form_request.clinic.name, "expired": True}
+        context = {
+            "clinic": form_request.clinic,
+            "clinic_name": form_request.clinic.name,
+            "expired": True,
+        }
         return render(request, "clinic/smart_form_link.html", context, status=410)
     with scope(clinic=form_request.clinic):
         if form_request.state == SmartFormRequest.State.COMPLETED:
@@ -95,10 +99,26 @@ def smart_form_fill(request, token: str):
             responses = {key: str(value) for key, value in form.cleaned_data.items()}
             smart_form_submit(form_request=form_request, responses=responses)
             return _done(request, form_request)
-        context = {"form_request": form_request, "form": form}
+        context = {"form_request": form_request, "form": form, "clinic": form_request.clinic}
         return render(request, "clinic/smart_form_fill.html", context)
+
+
+@private_page
+def smart_form_link_broken(request):
+    """A form link cut short or run on by a mail program (`/forms/`, `/forms/<token>/more`):
+    the same page as an unknown link, rendered here so that with DEBUG on the client never
+    meets Django's technical 404 page, which lists the site's URLs."""
+    return _link_not_valid(request)
+
+
+def _link_not_valid(request):
+    """A link that names no form request: a plain page in words, with no clinic named (it is not
+    known) and, since no Http404 is raised, never Django's technical 404 page."""
+    context = {"clinic": None, "expired": False}
+    return render(request, "clinic/smart_form_link.html", context, status=404)
 
 
 def _done(request, form_request: SmartFormRequest):
     """Sent: the page names the clinic only, never the form's answers."""
-    return render(request, "clinic/smart_form_done.html", {"clinic_name": form_request.clinic.name})
+    context = {"clinic": form_request.clinic, "clinic_name": form_request.clinic.name}
+    return render(request, "clinic/smart_form_done.html", context)

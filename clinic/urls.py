@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from clinic import api_token_pages, smart_forms, views
 
@@ -14,4 +14,7 @@ urlpatterns = [
         name="api-token-revoke",
     ),
     path("forms/<str:token>/", smart_forms.smart_form_fill, name="smart-form-fill"),
+    # `/forms/` and a link with more after its token: the not-valid page, never a technical 404.
+    # (`/forms/<token>` without its slash is still sent on to the form by APPEND_SLASH.)
+    re_path(r"^forms/(?:.*/.*)?$", smart_forms.smart_form_link_broken),
 ]

@@ -1,6 +1,9 @@
 """Formatting for the email log's template; its data comes from messaging/log/presentation.py."""
 
+from urllib.parse import urlsplit
+
 from django import template
+from django.conf import settings
 
 from messaging.log.presentation import (
     engagement_words,
@@ -45,3 +48,14 @@ def not_tracked(email) -> str:
 def not_counted(event, email) -> str:
     """Words for an open or click reported for an email whose tracking was off, else ""."""
     return event_not_counted(email, event)
+
+
+@register.filter
+def link_shown(url: str) -> str:
+    """The link a client clicked, as staff may read it. A smart-form link is the client's own
+    key to their form (whoever holds it can read their name and answer in their place), so the
+    timeline names it without its token."""
+    clicked, site = urlsplit(url), urlsplit(settings.SITE_URL)
+    if clicked.netloc == site.netloc and clicked.path.startswith("/forms/"):
+        return "the client's smart-form link"
+    return url
