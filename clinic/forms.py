@@ -13,6 +13,7 @@ class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["name", "email"]
+        labels = {"email": "Email address"}
 
     def clean_email(self) -> str:
         address = self.cleaned_data["email"]
@@ -58,7 +59,14 @@ class ClinicSettingsForm(forms.ModelForm):
             "track_engagement",
         ]
         widgets = {"sending_connection": forms.RadioSelect}
-        labels = {"from_name": "From name"}
+        labels = {
+            "from_name": "From name",
+            # Set here, not as the model's verbose_name: Django would capitalise "smtp" alone.
+            "smtp_host": "SMTP host",
+            "smtp_port": "SMTP port",
+            "smtp_username": "SMTP username",
+            "smtp_from_email": "From email address",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
