@@ -1,10 +1,11 @@
 """What sends an email: a booking, a cancellation, a due reminder, or a practitioner's hand."""
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -36,6 +37,22 @@ def daily_quota_reached(clinic: Clinic) -> bool:
     return started >= settings.DAILY_SEND_QUOTA
 
 
+# The key (with the clinic's id) of the advisory lock that makes the count and the insert of a
+# send by hand one step: concurrent sends of one clinic wait for each other, so they cannot all
+# see the last free place and all take it.
+QUOTA_LOCK = 7301
+
+
+@contextmanager
+def _quota_place(clinic: Clinic):
+    """Yields whether the clinic may start one more email by hand; holds the clinic's quota lock
+    until the caller's email is saved (the end of this transaction)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUOTA_LOCK, clinic.pk])
+        yield not daily_quota_reached(clinic)
+
+
 def _refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
     """A send by hand past the quota: nothing is saved or queued. The unsaved email carries the
     refusal's code and words, which the caller shows at once as for any refusal."""
@@ -59,28 +76,39 @@ def _refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
 
 
 def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> OutboundEmail:
-    if daily_quota_reached(client.clinic):
-        return _refused_over_quota(client=client, kind=EmailKind.DIRECT_MESSAGE, sent_by=sent_by)
-    return email_send(
-        client=client,
-        kind=EmailKind.DIRECT_MESSAGE,
-        context={"subject": subject, "body": body},
-        sent_by=sent_by,
-    )
+    with _quota_place(client.clinic) as allowed:
+        if not allowed:
+            return _refused_over_quota(
+                client=client, kind=EmailKind.DIRECT_MESSAGE, sent_by=sent_by
+            )
+        return email_send(
+            client=client,
+            kind=EmailKind.DIRECT_MESSAGE,
+            context={"subject": subject, "body": body},
+            sent_by=sent_by,
+        )
 
 
 def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
-    if daily_quota_reached(invoice.client.clinic):
-        return _refused_over_quota(client=invoice.client, kind=EmailKind.INVOICE, sent_by=sent_by)
-    return email_send(
-        client=invoice.client, kind=EmailKind.INVOICE, invoice=invoice, sent_by=sent_by
-    )
+    with _quota_place(invoice.client.clinic) as allowed:
+        if not allowed:
+            return _refused_over_quota(
+                client=invoice.client, kind=EmailKind.INVOICE, sent_by=sent_by
+            )
+        return email_send(
+            client=invoice.client, kind=EmailKind.INVOICE, invoice=invoice, sent_by=sent_by
+        )
 
 
 def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
     """Sends a smart form's personal link; a refused send creates no form request."""
-    if daily_quota_reached(client.clinic):
-        return _refused_over_quota(client=client, kind=EmailKind.SMART_FORM, sent_by=sent_by)
+    with _quota_place(client.clinic) as allowed:
+        if not allowed:
+            return _refused_over_quota(client=client, kind=EmailKind.SMART_FORM, sent_by=sent_by)
+        return _smart_form_send(form=form, client=client, sent_by=sent_by)
+
+
+def _smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
     permission = send_permission(client, EmailKind.SMART_FORM)
     form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
     if permission.allowed:

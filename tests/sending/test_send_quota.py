@@ -143,3 +143,38 @@ def test_the_quota_is_one_query(cast, quota_of_three, django_assert_num_queries)
     emails_started(cast.alice_clinic, 2)
     with scope(clinic=cast.alice_clinic), django_assert_num_queries(1):
         assert not daily_quota_reached(cast.alice_clinic)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sends_at_the_same_moment_cannot_all_take_the_last_place(cast, settings):
+    """Six staff send at once with one place left: the count and the insert are one step per
+    clinic, so exactly one is sent and five are told the quota is reached."""
+    import threading
+
+    from django.db import connection
+
+    from messaging.sending.triggers import direct_message_send
+
+    settings.DAILY_SEND_QUOTA = 3
+    emails_started(cast.alice_clinic, 2)
+    start = threading.Barrier(6)
+    outcomes = []
+
+    def send():
+        try:
+            start.wait()
+            with scope(clinic=cast.alice_clinic):
+                email = direct_message_send(
+                    client=cast.bob, subject="Hi", body="x", sent_by=cast.alice
+                )
+            outcomes.append(email.refusal)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["", "quota", "quota", "quota", "quota", "quota"]
+    assert emails_of(cast.alice_clinic) == 3
