@@ -143,3 +143,27 @@ def test_a_london_booking_on_the_day_the_clocks_change_reads_the_same_on_a_phone
     expect(page.locator("footer")).to_contain_text(re.compile(r"Times are in London time"))
     no_horizontal_scroll(page)
     screenshot(page, "time-zone-london-phone")
+
+
+def test_support_reads_admin_in_utc_and_each_clinics_emails_on_its_clock(cast, new_page):
+    from tests.browser.conftest import authenticator_code
+    from tests.factories import OutboundEmailFactory
+
+    with scopes_disabled():
+        clinic = ClinicFactory(name="O’Brien & Ní Bhriain Physiotherapy", time_zone=NEW_YORK.key)
+        aoife = ClientFactory(clinic=clinic, name="Aoife O’Brien", email="aoife@example.test")
+        email = OutboundEmailFactory(client=aoife, subject="Your exercise plan")
+    shown = timezone.localtime(email.created_at, NEW_YORK)
+    page = new_page()
+    page.goto("/admin/login/")
+    page.get_by_label("Email address").fill("support@platform.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Authenticator code").fill(authenticator_code(cast.support))
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/messaging/outboundemail/")
+    expect(page.locator("#zone-note")).to_have_text(
+        "Times are UTC unless a zone is named beside them (a clinic's rows: its own clock)."
+    )
+    row = page.get_by_role("row").filter(has_text="aoife@example.test")
+    expect(row).to_contain_text(f"{shown.day} {shown:%b %Y, %H:%M} {shown.tzname()}")
+    screenshot(page, "time-zone-admin")
