@@ -51,6 +51,7 @@ def email_suppress_consequences(
                         "reason_words": reason_words(reason),
                         "diagnostic": diagnostic,
                     },
+                    clinic=email.clinic,
                 ),
                 client=email.client,
                 email_id=email.id,
