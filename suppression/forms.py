@@ -57,9 +57,9 @@ class ReactivationForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if (data.get("request_channel") or data.get("request_reference")) and not data.get(
-            "request_received_on"
-        ):
+        told = data.get("request_channel") or data.get("request_reference")
+        dated = data.get("request_received_on") or "request_received_on" in self.errors
+        if told and not dated:
             self.add_error("request_received_on", "Give the day the client made the request.")
         return data
 
