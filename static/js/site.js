@@ -41,7 +41,8 @@ document.addEventListener("htmx:beforeRequest", function (event) {
   if (document.visibilityState !== "visible") { event.preventDefault(); }
 });
 
-// A link to one email (a notification's "Open …: the email", #email-<id>) opens that email.
+// A link to one email (a notification's "Open …: the email", #email-<id>) opens that email and
+// puts the focus on it.
 function openNamedEmail() {
   var match = /^#email-([0-9a-f-]+)$/.exec(window.location.hash);
   var details = match && document.querySelector('details[data-email="' + match[1] + '"]');
@@ -50,5 +51,5 @@ function openNamedEmail() {
     details.querySelector("summary").focus();
   }
 }
-document.addEventListener("DOMContentLoaded", openNamedEmail);
+window.addEventListener("load", openNamedEmail);  // after the browser scrolled to the email
 window.addEventListener("hashchange", openNamedEmail);
