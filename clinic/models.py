@@ -10,6 +10,7 @@ from django.db import models
 from django_scopes import ScopedManager, scope
 
 from clinic.encryption import EncryptedTextField
+from clinic.time_zones import clock_time
 
 
 def normalize_email_address(address: str) -> str:
@@ -224,7 +225,8 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client} at {self.start:%Y-%m-%d %H:%M}"
+        # Admin titles and links name it: on the clinic's clock, the zone named.
+        return f"{self.client} at {clock_time(self.start, self.clinic.tzinfo)}"
 
 
 class Invoice(models.Model):
@@ -327,4 +329,5 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.actor_email} {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+        zone = self.clinic.tzinfo if self.clinic_id else "UTC"
+        return f"{self.actor_email} {self.get_action_display()} at {clock_time(self.at, zone)}"

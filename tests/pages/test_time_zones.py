@@ -197,6 +197,12 @@ def test_support_reads_utc_and_each_clinics_rows_on_its_own_clock(client, cast, 
     appointments = client.get("/admin/clinic/appointment/").content.decode()
     start = timezone.localtime(sunday.appointment_utc, clinic.tzinfo)
     assert f"{start:%-d %b %Y}, 10:00 {start.tzname()}" in appointments
+    with scopes_disabled():
+        appointment = clinic.appointments.get()
+    one_appointment = client.get(f"/admin/clinic/appointment/{appointment.pk}/change/")
+    assert f"Aoife O’Brien at {start:%-d %b %Y}, 10:00 {start.tzname()}" in (
+        one_appointment.content.decode()
+    )
     one_email = client.get(f"/admin/messaging/outboundemail/{email.pk}/change/").content.decode()
     assert "Created (clinic time)" in one_email
     assert sunday.logged_admin in one_email
