@@ -43,12 +43,19 @@ def test_each_status_has_its_tone(status, tone):
         ("opened", "A very good sign it was seen."),
         ("clicked", "seen and read."),
         ("failed", "Check the address with the client."),
-        ("spam_report", "Only the client's own request, sent from this address, can lift it."),
+        ("spam_report", "ask them to email support@clinicmail.test from this address."),
         ("sent", "delivery tracking is not available"),
     ],
 )
 def test_each_status_says_what_it_means_and_what_to_do(status, words):
     assert words in status_help(status)
+
+
+def test_a_spam_report_names_where_the_client_writes_as_set_now(settings):
+    settings.SUPPORT_EMAIL = "removals@clinicmail.test"
+    assert "ask them to email removals@clinicmail.test from this address" in status_help(
+        "spam_report"
+    )
 
 
 def test_waiting_statuses_say_when_support_is_told():

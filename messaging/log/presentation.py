@@ -57,7 +57,7 @@ STATUS_HELP: dict[str, tuple[str, str]] = {
     EmailStatus.SPAM_REPORT: (
         "bad",
         "The client marked it as spam, so this address is no longer emailed. Only the client's "
-        "own request, sent from this address, can lift it.",
+        "own request can lift it: ask them to email {support_email} from this address.",
     ),
     EmailStatus.SENT: (
         "info",
@@ -138,7 +138,8 @@ def status_tone(status: str) -> str:
 def status_help(status: str, cause: str = "") -> str:
     if status == EmailStatus.FAILED and cause in CAUSE_HELP:
         return CAUSE_HELP[cause]
-    return STATUS_HELP[status][1]
+    # Where the client writes is the setting SUPPORT_EMAIL, read as the help is shown.
+    return STATUS_HELP[status][1].replace("{support_email}", settings.SUPPORT_EMAIL)
 
 
 def email_log_context(client, page_number) -> dict:
