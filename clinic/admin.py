@@ -89,6 +89,11 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ["clinic", "appointment_comms"]
     search_fields = ["name", "email", "clinic__name"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A client stays with their clinic: moved, their emails, invoices and appointments
+        # would be one clinic's records of another clinic's client.
+        return ["clinic"] if obj is not None else []
+
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):

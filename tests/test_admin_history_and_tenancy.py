@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from clinic.models import Appointment, Invoice, SmartFormRequest
+from clinic.models import Appointment, Client, Invoice, SmartFormRequest
 from messaging.models import EmailEvent, OutboundEmail
 from tests.factories import EmailEventFactory, SmartFormFactory
 from tests.otp import support_login
@@ -129,3 +129,14 @@ def test_a_smart_form_request_with_another_clinics_form_is_refused(support, cast
     assert "This belongs to Charlie Osteo, not to Alice Physio." in page.content.decode()
     with scopes_disabled():
         assert not SmartFormRequest.objects.exists()
+
+
+def test_a_client_cannot_be_moved_to_another_clinic(support, cast):
+    page = support.get(f"/admin/clinic/client/{cast.bob.pk}/change/")
+    assert 'name="clinic"' not in page.content.decode()
+    support.post(
+        f"/admin/clinic/client/{cast.bob.pk}/change/",
+        {"name": "Bob Brown", "email": "bob@example.test", "clinic": cast.charlie_clinic.pk},
+    )
+    with scopes_disabled():
+        assert Client.objects.get(pk=cast.bob.pk).clinic == cast.alice_clinic
