@@ -4,11 +4,14 @@ client address, checked before a token is even read, and one per token."""
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from clinic.client_address import client_address
+
 
 class ClientAddressThrottle(SimpleRateThrottle):
     """Every API request from one address, whatever its credentials: a wrong token costs as
     much as a right one, so tokens cannot be guessed at speed. The address is the one
-    TRUSTED_PROXY_COUNT hops back in X-Forwarded-For (DRF's NUM_PROXIES)."""
+    TRUSTED_PROXY_COUNT hops back in X-Forwarded-For, an IPv6 client by its /64, as login
+    lockout reads it (clinic/client_address.py)."""
 
     scope = "address"
 
@@ -16,7 +19,8 @@ class ClientAddressThrottle(SimpleRateThrottle):
         return settings.API_RATE_PER_IP
 
     def get_cache_key(self, request, view) -> str:
-        return self.key_for(self.get_ident(request))
+        # Read as login lockout reads it: TRUSTED_PROXY_COUNT hops back, IPv6 by its /64.
+        return self.key_for(client_address(request._request) or "")
 
     @classmethod
     def key_for(cls, address: str) -> str:

@@ -247,6 +247,15 @@ def test_guessing_many_accounts_from_one_address_is_locked(cast, lockout):
     assert attempt("alice@alice.test", PASSWORD, REMOTE_ADDR="192.0.2.10") == 302
 
 
+def test_a_sprayer_taking_a_fresh_ipv6_address_per_guess_is_locked_by_its_64(cast, lockout):
+    answers = [
+        attempt(f"user{n}@alice.test", REMOTE_ADDR=f"2001:db8:7:7::{n + 1:x}") for n in range(12)
+    ]
+    assert answers.count(200) == lockout - 1
+    assert answers[lockout - 1 :] == [429] * (12 - lockout + 1)
+    assert attempt("charlie@charlie.test", PASSWORD, REMOTE_ADDR="2001:db8:7:8::1") == 302
+
+
 def test_guessing_one_account_from_many_addresses_is_locked(cast, lockout):
     answers = [attempt("alice@alice.test", REMOTE_ADDR=f"198.51.100.{n}") for n in range(1, 31)]
     assert answers.count(200) == lockout - 1

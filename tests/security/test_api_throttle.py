@@ -22,6 +22,8 @@ ADDRESSES = (
     "192.0.2.2",
     "192.0.2.3",
     "6.6.6.6",
+    "2001:db8:1:2::",
+    "2001:db8:1:3::",
 )
 
 
@@ -94,7 +96,7 @@ def test_behind_one_proxy_the_address_it_saw_is_counted(db, settings):
     """The control for the test above: with a proxy of ours in front, the address it appends is
     the client's, so each of these counts on its own."""
     settings.API_RATE_PER_IP = "5/min"
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.TRUSTED_PROXY_COUNT = 1
     statuses = [
         APIClient(REMOTE_ADDR="192.0.2.2", HTTP_X_FORWARDED_FOR=f"6.6.6.6, 192.0.2.{n}")
         .get("/api/clients")
@@ -128,3 +130,15 @@ def test_a_bad_rate_stops_the_process_from_starting(rate):
     )
     assert result.returncode != 0
     assert "API_RATE_PER_IP must look like 120/min" in result.stderr
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(db, settings):
+    """One line's /64 holds 2**64 addresses: taking a fresh one per guess changes nothing."""
+    settings.API_RATE_PER_IP = "5/min"
+    statuses = [
+        APIClient(REMOTE_ADDR=f"2001:db8:1:2::{n:x}").get("/api/clients").status_code
+        for n in range(1, 8)
+    ]
+    assert statuses == [401] * 5 + [429] * 2
+    # The next /64 is another client.
+    assert APIClient(REMOTE_ADDR="2001:db8:1:3::1").get("/api/clients").status_code == 401
