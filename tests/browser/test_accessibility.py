@@ -153,7 +153,8 @@ def test_the_clients_form_pages_pass_axe_on_a_phone(cast, form_links, new_page):
     walk.assert_clean()
 
 
-def test_every_support_page_passes_axe(cast, failed_email, new_page):
+@pytest.mark.parametrize("width", [1280, PHONE])
+def test_every_support_page_passes_axe(cast, failed_email, new_page, width):
     with scopes_disabled():
         suppression = Suppression.objects.get(address="bob@example.test")
         [request] = removal_request_receive(
@@ -170,7 +171,7 @@ def test_every_support_page_passes_axe(cast, failed_email, new_page):
                 dkim_domains=(("example.test", "pass"),),
             ),
         )
-    walk = AccessibilityWalk(new_page(), 1280)
+    walk = AccessibilityWalk(new_page(width=width), width)
     walk.visit("/admin/login/")
     walk.page.get_by_label("Email address").fill(cast.support.email)
     walk.page.get_by_label("Password").fill(PASSWORD)
@@ -182,8 +183,19 @@ def test_every_support_page_passes_axe(cast, failed_email, new_page):
         "/admin/suppression/suppression/",
         f"/admin/suppression/suppression/{suppression.pk}/change/",
         f"/admin/suppression/removalrequest/{request.pk}/change/",
+        f"/admin/suppression/suppression/{suppression.pk}/reactivate/",
     ):
         walk.visit(path)
+        if path == f"/admin/suppression/suppression/{suppression.pk}/change/":
+            screenshot(walk.page, f"support-suppression-{width}")
+    form = walk.page
+    form.get_by_label("Reason").fill("Łukasz Żółć wrote that his mailbox works again")
+    form.get_by_label("Client's request: date").fill(
+        (timezone.localdate() + timedelta(days=5)).isoformat()
+    )  # a date in the future: refused, with the form's errors shown
+    form.get_by_role("button", name="Reactivate").click()
+    expect(form.locator(".errorlist").first).to_be_visible()
+    walk.check("the reactivation form, refused")
     walk.assert_clean()
 
 
