@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from clinic.models import SmartFormRequest
+from messaging.models import OutboundEmail
 from suppression.models import Suppression
 from suppression.removal_requests import removal_request_receive
 from suppression.sender_auth import EspVerdicts
@@ -93,6 +94,8 @@ def failed_email(cast, client):
         InvoiceFactory(client=bob, number="AP-0042")
         SmartFormFactory(clinic=cast.alice_clinic, title="New client intake")
     email = tracked_email(cast.alice_clinic, bob, esp="mailgun", sent_by=cast.alice_admin)
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=email.pk).update(subject="Your exercise plan")
     assert post_fixture(client, "mailgun", "failed_permanent_bounce").status_code == 200
     return email
 
