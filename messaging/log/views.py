@@ -49,23 +49,22 @@ def _send(kind: str, form, client: Client, user):
 @require_POST
 @clinic_staff_required
 def client_send(request, client_id: int):
+    """Sends one email by hand. A form to correct, or a refused send (an address that cannot be
+    mailed, the daily quota), is shown again as it was filled in, so nothing typed is lost."""
     client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
     kind = request.POST.get("kind", "")
     forms = send_forms_for(client, request.POST, kind)
     form = forms.get(kind)
+    context = {"client": client, "forms": forms, "kind": kind}
     if form is None or not form.is_valid():
         messages.error(request, "The email was not sent: please correct the form below.")
-        return render(
-            request,
-            "messaging/send_page.html",
-            {"client": client, "forms": forms, "kind": kind},
-            status=400,
-        )
+        return render(request, "messaging/send_page.html", context, status=400)
     email = _send(kind, form, client, request.user)
     if email.refusal:
-        messages.error(request, email.reason)
-    else:
-        messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
+        why = email.reason.removeprefix("Not sent. ")  # the page says "not sent" once
+        refused = {"refusal": why, "refused_kind": email.get_kind_display()}
+        return render(request, "messaging/send_page.html", {**context, **refused})
+    messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
     return redirect("client-detail", client_id=client.pk)
 
 
@@ -73,6 +72,7 @@ def client_send(request, client_id: int):
 @clinic_admin_required
 def clinic_smtp_test(request):
     outcome = smtp_test_send(clinic=request.clinic, to=request.user.email)
-    level = messages.ERROR if outcome.startswith("The test email failed") else messages.SUCCESS
+    accepted = outcome.startswith("The test email was accepted")
+    level = messages.SUCCESS if accepted else messages.ERROR
     messages.add_message(request, level, outcome)
     return redirect("clinic-settings")

@@ -59,7 +59,9 @@ def test_a_practitioners_day(cast, clients, esp_simulator, start_worker, new_pag
     expect(page.locator("#communication")).to_contain_text("Address suppressed")
 
     send_direct_message(page, "Trying again")
-    expect(page.get_by_role("status")).to_contain_text("Not sent. Emails to this address bounce")
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("Direct message not sent. Emails to this address bounce")
+    expect(page.get_by_role("textbox", name="Subject")).to_have_value("Trying again")
 
     page.get_by_role("link", name=re.compile("Notifications")).click()
     expect(page.locator(".notification").first).to_contain_text("will not be emailed again")

@@ -258,6 +258,48 @@ MUTANTS = [
             "test_support_with_a_clinic_of_their_own_still_reads_admin_in_utc",
         ),
     ),
+    Mutant(
+        "no-reply-to",
+        "Emails go without a Reply-To: a client's answer reaches the platform, not the clinic.",
+        "messaging/sending/delivery.py",
+        "        reply_to=reply_to(clinic),\n",
+        "",
+        (
+            "tests/sending/test_reply_to.py::"
+            "test_each_esp_is_asked_to_send_with_the_clinics_reply_to",
+        ),
+    ),
+    Mutant(
+        "greeting-added",
+        'A greeting nobody typed is put above a direct message, so "Hi Nina," arrives doubled.',
+        "templates/emails/direct_message-body.txt",
+        "{{ body }}\n",
+        "Hello {{ client.name }},\n\n{{ body }}\n",
+        ("tests/sending/test_direct_message_as_typed.py::test_hi_nina_arrives_once",),
+    ),
+    Mutant(
+        "smtp-test-to-no-server",
+        '"Send test email" with no server saved connects to an empty host name.',
+        "messaging/sending/connections.py",
+        "    if not clinic.smtp_host.strip():\n        return NO_SMTP_SERVER_WORDS\n",
+        "",
+        (
+            "tests/pages/test_sender_settings.py::"
+            "test_the_smtp_test_with_no_server_set_says_to_set_one_first",
+        ),
+    ),
+    Mutant(
+        "refused-send-forgets-the-message",
+        "A refused send goes back to the client's page: the subject and message typed are lost.",
+        "messaging/log/views.py",
+        '        return render(request, "messaging/send_page.html", {**context, **refused})\n',
+        "        messages.error(request, email.reason)\n"
+        '        return redirect("client-detail", client_id=client.pk)\n',
+        (
+            "tests/pages/test_send_refused.py::"
+            "test_a_message_to_a_bounced_address_is_refused_and_kept_as_typed",
+        ),
+    ),
 ]
 
 

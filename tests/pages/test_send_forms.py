@@ -80,7 +80,7 @@ def test_a_suppressed_address_is_refused_on_screen_and_nothing_is_queued(
         )
         send(client, cast, kind="smart_form", **{"smart_form-form": form.pk})
     body = page.content.decode()
-    assert "Not sent. Emails to this address bounce" in body
+    assert "Direct message not sent.</strong> Emails to this address bounce" in body
     assert "Check the address with the client and correct it." in body
     assert "550 5.1.1 no such user" in body
     assert queued == []
