@@ -9,6 +9,10 @@ class DirectMessageForm(forms.Form):
         label="Message", max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
     )
 
+    def clean_body(self) -> str:
+        # Browsers post a textarea's line breaks as CRLF: the email's text keeps one kind.
+        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
+
 
 class InvoiceSendForm(forms.Form):
     invoice = forms.ModelChoiceField(queryset=Invoice.objects.none(), empty_label=None)
