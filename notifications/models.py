@@ -35,8 +35,9 @@ class Notification(models.Model):
 
     @property
     def anchor(self) -> str:
-        """Where on the client's page the email it names is: the page opens that email."""
-        return f"#email-{self.email_id}" if self.email_id else ""
+        """Where on the client's page the email it names is: the page shows the log's page that
+        holds it, and opens it."""
+        return f"?email={self.email_id}#email-{self.email_id}" if self.email_id else ""
 
     @property
     def open_words(self) -> str:

@@ -1,6 +1,7 @@
 """The client's email log as a practitioner reads it: a page of emails, what each status means
 and what to do about it, and the forms to send another."""
 
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -142,10 +143,23 @@ def status_help(status: str, cause: str = "") -> str:
     return STATUS_HELP[status][1].replace("{support_email}", settings.SUPPORT_EMAIL)
 
 
-def email_log_context(client, page_number) -> dict:
-    """The log's page `page_number`, and whether all its emails are settled (polled less often)."""
+def page_of_email(log, email_id) -> int | None:
+    """The page of the (newest-first) log that holds this email, if it is in the log at all."""
+    try:
+        position = list(log.values_list("id", flat=True)).index(uuid.UUID(str(email_id)))
+    except ValueError:
+        return None
+    return position // PAGE_SIZE + 1
+
+
+def email_log_context(client, page_number, email_id=None) -> dict:
+    """The log's page `page_number` (or, with none, the page that holds `email_id`, which a
+    notification opens), and whether all its emails are settled (polled less often)."""
     days = settings.EMAIL_LOG_RETENTION_DAYS
-    page = Paginator(client_email_log(client=client, days=days), PAGE_SIZE).get_page(page_number)
+    log = client_email_log(client=client, days=days)
+    if not page_number and email_id:
+        page_number = page_of_email(log, email_id)
+    page = Paginator(log, PAGE_SIZE).get_page(page_number)
     return {
         "client": client,
         "page": page,
@@ -212,13 +226,13 @@ def opt_in_refusal(client: Client, block) -> str:
     return ""
 
 
-def client_live_context(client: Client, page_number) -> dict:
+def client_live_context(client: Client, page_number, email_id=None) -> dict:
     """What the client's page refreshes together: the email log, the address's state and the
     client's consent, and the smart forms' states. A bounce changes all three at once, so they
     are read in one request and never contradict each other."""
     block = address_block(clinic=client.clinic, address=client.email)
     return {
-        **email_log_context(client, page_number),
+        **email_log_context(client, page_number, email_id),
         "address_block": block,
         "address_warning": address_warning(clinic=client.clinic, address=client.email),
         "opt_in_refusal": opt_in_refusal(client, block),
@@ -226,11 +240,11 @@ def client_live_context(client: Client, page_number) -> dict:
     }
 
 
-def client_summary_context(client: Client, page_number, forms=None) -> dict:
+def client_summary_context(client: Client, page_number, forms=None, email_id=None) -> dict:
     """Everything the client summary shows: its live parts, the upcoming appointments and the
     send forms (`forms` when a submitted one is shown again, else empty ones)."""
     return {
-        **client_live_context(client, page_number),
+        **client_live_context(client, page_number, email_id),
         "appointments": client_upcoming_appointments(client=client),
         "forms": forms if forms is not None else send_forms_for(client),
     }

@@ -16,7 +16,12 @@ from messaging.sending.triggers import direct_message_send, invoice_send, smart_
 def client_summary(request, client_id: int):
     """The client summary: details, appointments, forms, the address's state and the email log."""
     client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
-    context = {"client": client, **client_summary_context(client, request.GET.get("page"))}
+    context = {
+        "client": client,
+        **client_summary_context(
+            client, request.GET.get("page"), email_id=request.GET.get("email")
+        ),
+    }
     email_log_viewed(actor=request.user, client=client)
     return render(request, "messaging/client_summary.html", context)
 

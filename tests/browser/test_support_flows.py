@@ -127,7 +127,7 @@ def test_a_spam_complaint_notification_opens_its_email(cast, complaint, new_page
     screenshot(page, f"notification-spam-complaint-{width}")
     note.get_by_role("button", name="Open Aoife O’Brien: the email").click()
 
-    page.wait_for_url(re.compile(rf"/clients/{aoife.pk}/#email-{email.id}$"))
+    page.wait_for_url(re.compile(rf"/clients/{aoife.pk}/\?email={email.id}#email-{email.id}$"))
     details = page.locator(f'details[data-email="{email.id}"]')
     expect(details).to_have_attribute("open", "")
     expect(details.locator("summary")).to_be_focused()

@@ -23,7 +23,10 @@ def test_the_bell_shows_the_unread_count_on_every_page(client, cast):
     )
 
 
-EMAIL_ON_BOBS_PAGE = "/clients/{}/#email-5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11"
+EMAIL_ON_BOBS_PAGE = (
+    "/clients/{}/?email=5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11"
+    "#email-5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11"
+)
 
 
 def test_opening_an_unread_notification_marks_it_read_on_the_way_to_its_email(client, cast):
@@ -74,3 +77,33 @@ def test_nobody_else_sees_or_marks_them(client, cast):
     client.post(f"/notifications/{mine.pk}/read/")
     client.force_login(cast.alice)
     assert 'data-unread="1"' in client.get("/clients/").content.decode()
+
+
+def test_a_notification_opens_the_page_of_the_log_that_holds_its_email(client, cast):
+    """Twenty emails a page: the one a notification names may be on an older page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from messaging.log.presentation import PAGE_SIZE
+    from messaging.models import OutboundEmail
+    from tests.factories import OutboundEmailFactory
+
+    with scopes_disabled():
+        emails = [OutboundEmailFactory(client=cast.bob) for _ in range(PAGE_SIZE + 3)]
+        for age, email in enumerate(emails):  # the first is the oldest
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                created_at=timezone.now() - timedelta(hours=len(emails) - age)
+            )
+    oldest = emails[0]
+    client.force_login(cast.alice)
+    first_page = client.get(f"/clients/{cast.bob.pk}/").content.decode()
+    assert f'id="email-{oldest.pk}"' not in first_page  # the control: not on page 1
+    opened = client.get(f"/clients/{cast.bob.pk}/", {"email": str(oldest.pk)}).content.decode()
+    assert f'id="email-{oldest.pk}"' in opened
+    # An id that is not this client's email (or not an id at all) opens the first page.
+    for other in ("5b0d4c1e-6f0a-4f7e-9a51-2f1f0a7c9d11", "not-an-id"):
+        page = client.get(f"/clients/{cast.bob.pk}/", {"email": other})
+        assert page.status_code == 200
+        assert f'id="email-{emails[-1].pk}"' in page.content.decode()
