@@ -5,6 +5,7 @@ from knox import admin as knox_admin  # noqa: F401  (registers knox's admin firs
 from knox.models import AuthToken
 
 from clinic.admin_clock import on_clinic_clock
+from clinic.admin_site import ReadOnlyAdmin
 from clinic.audit import audit_record
 from clinic.forms import ClinicSettingsForm
 from clinic.middleware import membership_of
@@ -136,7 +137,7 @@ if admin.site.is_registered(AuthToken):
 
 
 @admin.register(AuthToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """Staff's API tokens, by prefix and owner. Only a hash of a token is stored, and support
     never sees that either; staff issue their own on their API tokens page."""
 
@@ -159,15 +160,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # The list only: a token's own page would be titled by knox with its digest.
         return obj is None and super().has_view_permission(request)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description="Revoke the selected API tokens")
     def revoke(self, request, queryset) -> None:
         tokens = list(queryset.select_related("user"))
@@ -184,7 +176,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail, for support to read: who viewed a client's email log, reactivated an
     address, changed a clinic's settings or an API token. Nobody adds, changes or deletes an
     entry here, superusers included; retention deletes them after AUDIT_RETENTION_DAYS."""
@@ -205,12 +197,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "target",
         "detail",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -120,3 +120,17 @@ class PlatformAdminSite(admin.AdminSite):
                 return response
 
         return unscoped
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record support reads and nobody edits in admin (superusers included): what was sent,
+    what an ESP said, who did what. Retention alone deletes such rows."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from clinic.admin_clock import on_clinic_clock
+from clinic.admin_site import ReadOnlyAdmin
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
 from messaging.tracking.apply import provenance_fault
 from messaging.tracking.receive import drain_requests
@@ -58,7 +59,7 @@ class EmailEventInline(admin.TabularInline):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(ReadOnlyAdmin):
     """The emails clinics sent and what became of them: history, which support reads and
     nobody edits or deletes here."""
 
@@ -86,18 +87,9 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     )
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # the clinic's record of what it sent: retention alone deletes it
-
 
 @admin.register(EmailEvent)
-class EmailEventAdmin(admin.ModelAdmin):
+class EmailEventAdmin(ReadOnlyAdmin):
     list_display = [
         "received_at",
         "esp",
@@ -113,15 +105,6 @@ class EmailEventAdmin(admin.ModelAdmin):
     list_select_related = ["clinic"]
     readonly_fields = ["why_unmatched", *(field.name for field in EmailEvent._meta.fields)]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # what the ESP told us: retention alone deletes it
 
     @admin.display(description="why not matched")
     def why_unmatched(self, event: EmailEvent) -> str:

@@ -87,4 +87,14 @@ def log_in(page, email: str, password: str) -> None:
     page.wait_for_url("**/clients/")
 
 
-__all__ = ["authenticator_code", "log_in", "screenshot"]
+def support_log_in(page, user, password: str) -> None:
+    """Support logs into admin through its form: address, password and the code their
+    authenticator app shows now."""
+    page.goto("/admin/login/")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Authenticator code").fill(authenticator_code(user))
+    page.get_by_role("button", name="Log in").click()
+
+
+__all__ = ["authenticator_code", "log_in", "screenshot", "support_log_in"]

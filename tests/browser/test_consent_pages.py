@@ -13,7 +13,7 @@ from messaging.tracking.consequences import email_suppress_consequences
 from suppression.models import SuppressionReason
 from suppression.removal_requests import removal_request_receive
 from suppression.sender_auth import EspVerdicts
-from tests.browser.conftest import authenticator_code, log_in, screenshot
+from tests.browser.conftest import log_in, screenshot, support_log_in
 from tests.factories import PASSWORD, ClientFactory, OutboundEmailFactory, SmartFormFactory
 
 pytestmark = [pytest.mark.browser]
@@ -110,11 +110,7 @@ def test_support_reads_why_a_forged_removal_request_cannot_be_approved(cast, com
         )
     assert not request.verified
     page = new_page()
-    page.goto("/admin/login/")
-    page.get_by_label("Email address").fill("support@platform.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Authenticator code").fill(authenticator_code(cast.support))
-    page.get_by_role("button", name="Log in").click()
+    support_log_in(page, cast.support, PASSWORD)
     page.goto(f"/admin/suppression/removalrequest/{request.pk}/change/")
     expect(page.locator("body")).to_contain_text("This request cannot be approved.")
     expect(page.get_by_role("button", name="Approve: reactivate the address")).to_have_count(0)

@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
@@ -18,7 +17,7 @@ from clinic.models import SmartFormRequest
 from messaging.models import EmailKind, OutboundEmail
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import PASSWORD, ClientFactory, SmartFormFactory
-from tests.tracking.helpers import mailgun_event, mailgun_signed, post_json, tracked_email
+from tests.tracking.helpers import mailgun_hard_bounce, tracked_email
 
 pytestmark = [pytest.mark.browser]
 
@@ -47,21 +46,6 @@ def aoife(cast):
             kind=EmailKind.SMART_FORM, subject="Your intake form", form_request=form_request
         )
     return aoife, form_email, form_request
-
-
-def hard_bounce(http, email) -> None:
-    """The ESP's signed webhook for a hard bounce, received and applied as the worker would."""
-    data = mailgun_event(
-        "failed",
-        email_id=email.pk,
-        recipient=email.to_email,
-        severity="permanent",
-        reason="bounce",
-        **{"delivery-status": {"code": 550, "message": "5.1.1 The email account does not exist"}},
-    )
-    signed = mailgun_signed(data, settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"])
-    response = post_json(http, "/anymail/mailgun/tracking/", signed)
-    assert response.status_code == 200, response.content
 
 
 def tab_to(page, summary_text: str, *, most: int = 40) -> None:
@@ -122,7 +106,7 @@ def test_keyboard_use_while_the_log_refreshes_and_a_bounce_arrives(
     expect(opened).to_have_attribute("open", "")
     expect(page.locator("#live-news")).to_be_empty()  # nothing changed, nothing said
 
-    hard_bounce(client, form_email)
+    mailgun_hard_bounce(client, form_email, "5.1.1 The email account does not exist")
 
     expect(page.locator(f"#email-{form_email.pk} .badge")).to_have_text("Failed")
     live = page.locator("#live-news")

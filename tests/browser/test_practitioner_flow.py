@@ -6,7 +6,7 @@ import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
-from tests.browser.conftest import authenticator_code, log_in, screenshot
+from tests.browser.conftest import log_in, screenshot, support_log_in
 from tests.factories import PASSWORD, ClientFactory, InvoiceFactory, SmartFormFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -73,11 +73,7 @@ def test_a_practitioners_day(cast, clients, esp_simulator, start_worker, new_pag
     assert response.status == 404
 
     support = new_page()
-    support.goto("/admin/login/")
-    support.get_by_label("Email address").fill("support@platform.test")
-    support.get_by_label("Password").fill(PASSWORD)
-    support.get_by_label("Authenticator code").fill(authenticator_code(cast.support))
-    support.get_by_role("button", name="Log in").click()
+    support_log_in(support, cast.support, PASSWORD)
     expect(support.get_by_role("button", name="Log out")).to_be_visible()
     support.goto("/admin/suppression/suppression/")
     expect(support.locator("#result_list")).to_contain_text("bounce.ben@example.test")

@@ -17,7 +17,7 @@ from clinic.models import Membership
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.tasks import reminders_send_task
 from messaging.sending.triggers import appointment_book
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, screenshot, support_log_in
 from tests.factories import (
     PASSWORD,
     AppointmentFactory,
@@ -146,7 +146,6 @@ def test_a_london_booking_on_the_day_the_clocks_change_reads_the_same_on_a_phone
 
 
 def test_support_reads_admin_in_utc_and_each_clinics_emails_on_its_clock(cast, new_page):
-    from tests.browser.conftest import authenticator_code
     from tests.factories import OutboundEmailFactory
 
     with scopes_disabled():
@@ -155,11 +154,7 @@ def test_support_reads_admin_in_utc_and_each_clinics_emails_on_its_clock(cast, n
         email = OutboundEmailFactory(client=aoife, subject="Your exercise plan")
     shown = timezone.localtime(email.created_at, NEW_YORK)
     page = new_page()
-    page.goto("/admin/login/")
-    page.get_by_label("Email address").fill("support@platform.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Authenticator code").fill(authenticator_code(cast.support))
-    page.get_by_role("button", name="Log in").click()
+    support_log_in(page, cast.support, PASSWORD)
     page.goto("/admin/messaging/outboundemail/")
     expect(page.locator("#zone-note")).to_have_text(
         "Times are UTC unless a zone is named beside them (a clinic's rows: its own clock)."

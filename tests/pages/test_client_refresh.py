@@ -7,7 +7,6 @@ import uuid
 from html.parser import HTMLParser
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
@@ -15,7 +14,7 @@ from django_scopes import scopes_disabled
 from clinic.models import AuditEntry, Client, SmartFormRequest
 from messaging.models import EmailKind, OutboundEmail
 from tests.factories import ClientFactory, SmartFormFactory
-from tests.tracking.helpers import mailgun_event, mailgun_signed, post_json, tracked_email
+from tests.tracking.helpers import mailgun_hard_bounce, tracked_email
 
 
 class Elements(HTMLParser):
@@ -71,21 +70,6 @@ def aoife(cast):
     return aoife, email, form_request
 
 
-def bounce(http, email) -> None:
-    """The ESP's webhook for a hard bounce of the email, applied as the worker would."""
-    data = mailgun_event(
-        "failed",
-        email_id=email.pk,
-        recipient=email.to_email,
-        severity="permanent",
-        reason="bounce",
-        **{"delivery-status": {"code": 550, "message": "5.1.1 no such user"}},
-    )
-    signed = mailgun_signed(data, settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"])
-    response = post_json(http, "/anymail/mailgun/tracking/", signed)
-    assert response.status_code == 200, response.content
-
-
 def refresh(http, client) -> Elements:
     response = http.get(f"/clients/{client.pk}/emails/log/")
     assert response.status_code == 200
@@ -104,7 +88,7 @@ def test_a_bounce_reaches_the_log_the_preferences_and_the_smart_form_in_one_refr
     assert "Receives appointment confirmations" in before.text("communication")
     assert "Waiting for the client" in before.text(f"form-request-{form_request.pk}")
 
-    bounce(client, email)
+    mailgun_hard_bounce(client, email)
     after = refresh(client, person)
 
     assert after.attributes(f"email-{email.pk}")["data-live"] == (
@@ -156,7 +140,7 @@ def test_opting_back_in_is_disabled_with_its_reason_while_the_address_is_suppres
 ):
     person, email, _ = aoife
     client.force_login(cast.alice)
-    bounce(client, email)
+    mailgun_hard_bounce(client, email)
     page = Elements(client.get(f"/clients/{person.pk}/").content.decode())
     button = page.attributes("opt-in")
     assert "disabled" in button and button["aria-describedby"] == "opt-in-refusal"

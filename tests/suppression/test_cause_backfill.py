@@ -5,28 +5,17 @@ a later bounce; a lifted suppression gets none."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from suppression.models import Suppression, SuppressionCause, SuppressionHistory
 from tests.factories import ClientFactory, ClinicFactory, OutboundEmailFactory
+from tests.migration_steps import latest_schema_after, migrate  # noqa: F401  (fixture)
 
 BEFORE = [("suppression", "0003_removal_verification")]
 AFTER = [("suppression", "0004_suppression_causes")]
 
-
-def migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-@pytest.fixture(autouse=True)
-def latest_schema_after():
-    yield
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+pytestmark = pytest.mark.usefixtures("latest_schema_after")
 
 
 def suppressed_for(suppression, email, reason: str, at, action="suppressed again") -> None:

@@ -123,6 +123,24 @@ def mailgun_event(
     return data
 
 
+def mailgun_hard_bounce(http, email, message: str = "5.1.1 no such user") -> None:
+    """Mailgun's signed webhook for a hard bounce of the email, posted to our webhook view (the
+    tests' eager settings apply it at once, as a worker would)."""
+    from django.conf import settings
+
+    data = mailgun_event(
+        "failed",
+        email_id=email.pk,
+        recipient=email.to_email,
+        severity="permanent",
+        reason="bounce",
+        **{"delivery-status": {"code": 550, "message": message}},
+    )
+    signed = mailgun_signed(data, settings.ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"])
+    response = post_json(http, "/anymail/mailgun/tracking/", signed)
+    assert response.status_code == 200, response.content
+
+
 def emails_aged(clinic, client, ages, *, esp="mailgun", subject="Email {n}") -> list:
     """One tracked email per age (a timedelta), the n-th created that long ago."""
     from django.utils import timezone

@@ -3,26 +3,19 @@ ones are applied as before, an unreadable one is kept, set aside with why."""
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from messaging.models import ReceivedBatch
 from messaging.tracking.drain import inbox_drain
+from tests.migration_steps import (  # noqa: F401  (fixture)
+    latest_schema_after,
+    migrate,
+    migrate_to_latest,
+)
 
 BEFORE = [("messaging", "0003_received_batch_lz4")]
 AFTER = [("messaging", "0004_received_batch_jsonb")]
 
-
-def migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-@pytest.fixture(autouse=True)
-def latest_schema_after():
-    """The tests after this one run on the latest schema again."""
-    yield
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+pytestmark = pytest.mark.usefixtures("latest_schema_after")
 
 
 def payload_column() -> tuple[str, str]:
@@ -63,6 +56,6 @@ def test_text_payloads_become_json_and_an_unreadable_one_is_set_aside():
     assert unreadable.payload == '[{"event_type": NaN}]'
     assert unreadable.failed_at is not None
     assert unreadable.error.startswith("Not JSON, kept as text:")
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # the drain of today
+    migrate_to_latest()  # the drain of today
     assert inbox_drain().events == 0
     assert list(ReceivedBatch.objects.values_list("id", flat=True)) == [unreadable.id]
