@@ -91,7 +91,18 @@ class Clinic(models.Model):
     reply_to_email = models.EmailField(
         "replies go to",
         blank=True,
+        db_default="",
         help_text="Empty: the first clinic admin's address.",
+    )
+    postal_address = models.TextField(
+        "clinic address", blank=True, db_default="", help_text="Printed on appointment emails."
+    )
+    phone = models.CharField("clinic phone", max_length=40, blank=True, db_default="")
+    booking_changes = models.TextField(
+        "how to cancel or reschedule",
+        blank=True,
+        db_default="",
+        help_text="Printed on appointment emails, e.g. “Call us at least 24 hours before.”",
     )
     reminder_lead_hours = models.PositiveSmallIntegerField(
         "reminder lead time (hours)",
@@ -162,6 +173,7 @@ class Clinic(models.Model):
 class Membership(models.Model):
     class Role(models.TextChoices):
         PRACTITIONER = "practitioner", "Practitioner"
+        RECEPTIONIST = "receptionist", "Receptionist"
         CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")

@@ -16,6 +16,7 @@ class EmailKind(models.TextChoices):
     APPOINTMENT_CONFIRMATION = "appointment_confirmation", "Appointment confirmation"
     APPOINTMENT_REMINDER = "appointment_reminder", "Appointment reminder"
     APPOINTMENT_CANCELLATION = "appointment_cancellation", "Appointment cancellation"
+    APPOINTMENT_CHANGE = "appointment_change", "Appointment change"
     INVOICE = "invoice", "Invoice"
     SMART_FORM = "smart_form", "Smart form"
     DIRECT_MESSAGE = "direct_message", "Direct message"
@@ -26,6 +27,7 @@ APPOINTMENT_KINDS = frozenset(
         EmailKind.APPOINTMENT_CONFIRMATION,
         EmailKind.APPOINTMENT_REMINDER,
         EmailKind.APPOINTMENT_CANCELLATION,
+        EmailKind.APPOINTMENT_CHANGE,
     }
 )
 
@@ -101,6 +103,18 @@ class OutboundEmail(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resends",
+        help_text="The failed email this one sends again, after the address was corrected.",
+    )
+    from_header = models.CharField("From, as sent", max_length=400, blank=True, db_default="")
+    reply_to_header = models.CharField(
+        "Reply-To, as sent", max_length=400, blank=True, db_default=""
+    )
     status_changed_at = models.DateTimeField(auto_now_add=True)
     consequences_at = models.DateTimeField(
         null=True, blank=True, help_text="When its permanent failure suppressed the address."
@@ -268,3 +282,15 @@ class WebhookToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.esp} token received {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class EmailAttachment(models.Model):
+    """A file an email carried (an invoice's PDF), kept as sent for as long as the email."""
+
+    email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.filename

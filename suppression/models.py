@@ -199,3 +199,35 @@ class RemovalRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Removal request from {self.from_address}"
+
+
+class ReactivationAsk(models.Model):
+    """Clinic staff asking support to reactivate a client's suppressed address, with a note."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for support"
+        REACTIVATED = "reactivated", "Reactivated"
+        DECLINED = "declined", "Declined"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    suppression = models.ForeignKey(Suppression, on_delete=models.CASCADE, related_name="asks")
+    client_name = models.CharField(max_length=200, blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField()
+    asked_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-asked_at"]
+
+    def __str__(self) -> str:
+        return f"Reactivation asked for {self.suppression.address}"

@@ -16,7 +16,7 @@ from clinic.models import (
 )
 from messaging.models import EmailEvent, EmailKind, OutboundEmail
 from notifications.models import Notification
-from suppression.models import Suppression, SuppressionCause, SuppressionReason
+from suppression.models import ReactivationAsk, Suppression, SuppressionCause, SuppressionReason
 
 PASSWORD = "a-strong-test-password"
 
@@ -189,3 +189,19 @@ class SuppressionCauseFactory(factory.django.DjangoModelFactory):
     )
     reason = SuppressionReason.HARD_BOUNCE
     diagnostic = "550 5.1.1 no such user"
+
+
+class ReactivationAskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReactivationAsk
+
+    clinic = factory.SubFactory(ClinicFactory)
+    suppression = factory.LazyAttribute(
+        lambda ask: Suppression.objects.create(
+            address=f"ask-{Suppression.objects.count()}@example.test",
+            stream="mailgun",
+            reason=SuppressionReason.HARD_BOUNCE,
+        )
+    )
+    client_name = "Aoife O’Brien"
+    note = "The client confirmed the address by phone."

@@ -53,6 +53,7 @@ def test_the_walk_finds_the_clinic_owned_models_we_know_of():
         "notifications.Notification",
         "clinic.AuditEntry",
         "suppression.SuppressionCause",
+        "suppression.ReactivationAsk",
     }
     assert "suppression.Suppression" not in labels  # an address's, on the platform's stream
 

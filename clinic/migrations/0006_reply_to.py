@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             name="reply_to_email",
             field=models.EmailField(
                 blank=True,
+                db_default="",
                 help_text="Empty: the first clinic admin's address.",
                 max_length=254,
                 verbose_name="replies go to",
