@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django_scopes import scope
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 from clinic.middleware import membership_of
 from clinic.models import Client
 from clinic.selectors import client_search
+from messaging.log.as_sent import email_as_sent
 from messaging.log.audit import email_log_viewed
 from messaging.log.presentation import engagement_words, event_not_counted, shown_status
 from messaging.log.selectors import client_email_log
@@ -170,3 +172,40 @@ class ClientEmailsAPI(ClinicAPIView):
                     status=status.HTTP_409_CONFLICT,
                 )
             return Response(email_json(email), status=status.HTTP_202_ACCEPTED)
+
+
+def email_as_sent_json(as_sent, client_id: int) -> dict:
+    """One email as it was sent, its smart-form links masked; its files by name, type, size and
+    the page's link to download them (the bytes stay out of the JSON)."""
+    email = as_sent.email
+    return {
+        "id": str(email.id),
+        "kind": email.kind,
+        "to": email.to_email,
+        "subject": email.subject,
+        "from": email.from_header,
+        "reply_to": email.reply_to_header,
+        "sent_at": email.sent_at.isoformat() if email.sent_at else None,
+        "body_text": as_sent.body_text,
+        "body_html": as_sent.body_html,
+        "replaces": str(email.replaces_id) if email.replaces_id else None,
+        "attachments": [
+            {
+                "filename": attachment.filename,
+                "content_type": attachment.content_type,
+                "url": reverse(
+                    "client-email-attachment", args=[client_id, email.id, attachment.pk]
+                ),
+            }
+            for attachment in as_sent.attachments
+        ],
+    }
+
+
+class ClientEmailAPI(ClinicAPIView):
+    def get(self, request, client_id: int, email_id):
+        with self.clinic_scope():
+            client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+            as_sent = email_as_sent(client=client, email_id=email_id)
+            email_log_viewed(actor=request.user, client=client)
+        return Response(email_as_sent_json(as_sent, client.pk))

@@ -5,4 +5,9 @@ from messaging.log import api
 urlpatterns = [
     path("clients", api.ClientsAPI.as_view(), name="api-clients"),
     path("clients/<int:client_id>/emails", api.ClientEmailsAPI.as_view(), name="api-emails"),
+    path(
+        "clients/<int:client_id>/emails/<uuid:email_id>",
+        api.ClientEmailAPI.as_view(),
+        name="api-email-as-sent",
+    ),
 ]

@@ -248,3 +248,46 @@ def client_summary_context(client: Client, page_number, forms=None, email_id=Non
         "appointments": client_upcoming_appointments(client=client),
         "forms": forms if forms is not None else send_forms_for(client),
     }
+
+
+@dataclass(frozen=True)
+class StatusExplained:
+    """One row of the status legend: the words the log itself shows for the status."""
+
+    status: str
+    label: str
+    tone: str
+    help: str
+
+
+def status_legend() -> list[StatusExplained]:
+    """Every status, lowest to highest, with what it means and what to do, in the log's own words
+    (STATUS_HELP), and the words for a failure that was not the address's fault (CAUSE_HELP)."""
+    return [
+        StatusExplained(status, EmailStatus(status).label, status_tone(status), status_help(status))
+        for status in EmailStatus.values
+    ]
+
+
+@dataclass(frozen=True)
+class FormAnswer:
+    label: str
+    answer: str
+
+
+def form_answers(form_request: SmartFormRequest) -> list[FormAnswer]:
+    """A completed form's answers, in the form's order, each under its label; empty when the
+    form is not completed or retention has emptied its answers."""
+    responses = form_request.responses or {}
+    return [
+        FormAnswer(spec.get("label") or spec["name"], _answer_words(spec, responses[spec["name"]]))
+        for spec in form_request.form.fields
+        if spec["name"] in responses
+    ]
+
+
+def _answer_words(spec: dict, answer: str) -> str:
+    """A ticked box reads Yes, an unticked one No (the form stores them as True and False)."""
+    if spec.get("type") == "checkbox":
+        return {"True": "Yes", "False": "No"}.get(answer, answer)
+    return answer

@@ -1,12 +1,26 @@
+from csp.constants import NONE, SELF
+from csp.decorators import csp
+from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import clinic_admin_required, clinic_staff_required
-from clinic.models import Client
+from clinic.models import Client, SmartFormRequest
+from messaging.log.as_sent import email_as_sent, email_attachment
 from messaging.log.audit import email_log_viewed
 from messaging.log.forms import send_forms_for
-from messaging.log.presentation import client_live_context, client_summary_context
+from messaging.log.presentation import (
+    CAUSE_HELP,
+    TRACKING_CAVEAT,
+    client_live_context,
+    client_summary_context,
+    form_answers,
+    status_legend,
+)
 from messaging.sending.connections import smtp_test_send
 from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
 
@@ -81,3 +95,74 @@ def clinic_smtp_test(request):
     level = messages.SUCCESS if accepted else messages.ERROR
     messages.add_message(request, level, outcome)
     return redirect("clinic-settings")
+
+
+@require_GET
+@clinic_staff_required
+def client_email_as_sent(request, client_id: int, email_id):
+    """The email as it was sent: headers, text, the HTML in a sandboxed frame, its files."""
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    as_sent = email_as_sent(client=client, email_id=email_id)
+    email_log_viewed(actor=request.user, client=client)
+    return render(request, "messaging/email_as_sent.html", {"client": client, "as_sent": as_sent})
+
+
+# The email's own HTML, shown in a sandboxed frame of the page above: no script, no form, nothing
+# fetched from elsewhere (a tracking pixel would tell the sender that staff read it), only the
+# email's own inline styles, and framed by our own pages only.
+EMAIL_HTML_POLICY = {
+    "default-src": [NONE],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:"],
+    "base-uri": [NONE],
+    "form-action": [NONE],
+    "frame-ancestors": [SELF],
+    "sandbox": [True],
+}
+
+
+@require_GET
+@clinic_staff_required
+@xframe_options_sameorigin
+@csp(EMAIL_HTML_POLICY)
+def client_email_html(request, client_id: int, email_id):
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    as_sent = email_as_sent(client=client, email_id=email_id)
+    return HttpResponse(as_sent.body_html, content_type="text/html; charset=utf-8")
+
+
+@require_GET
+@clinic_staff_required
+def client_email_attachment(request, client_id: int, email_id, attachment_id: int):
+    """A file the email carried, as it was sent, downloaded (never shown inline)."""
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    attachment = email_attachment(client=client, email_id=email_id, attachment_id=attachment_id)
+    response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    return response
+
+
+@require_GET
+@clinic_staff_required
+def email_status_legend(request):
+    """What each status of the log means and what to do, in the log's own words."""
+    context = {"statuses": status_legend(), "causes": CAUSE_HELP, "caveat": TRACKING_CAVEAT}
+    return render(request, "messaging/status_legend.html", context)
+
+
+@require_GET
+@clinic_staff_required
+def client_form_answers(request, client_id: int, form_request_id: int):
+    """A smart form's answers as the client gave them, in the form's order."""
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    form_request = get_object_or_404(
+        SmartFormRequest.objects.select_related("form"), client=client, pk=form_request_id
+    )
+    email_log_viewed(actor=request.user, client=client)
+    context = {
+        "client": client,
+        "form_request": form_request,
+        "answers": form_answers(form_request),
+        "retention_days": settings.SMART_FORM_ANSWERS_RETENTION_DAYS,
+    }
+    return render(request, "messaging/form_answers.html", context)

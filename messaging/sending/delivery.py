@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from messaging.models import OutboundEmail
+from messaging.models import EmailAttachment, OutboundEmail
 from messaging.sending.connections import (
     esp_connection,
     from_address,
@@ -101,7 +101,7 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
         return Delivery("skipped")
     accepted = _accepted_earlier(email)
     if accepted is not None:  # an earlier attempt reached the ESP: recorded, not sent again
-        _record_sent(email, accepted)
+        _record_sent(email, accepted, _message_rebuilt(email))
         return Delivery("sent")
     try:
         message = build_message(email)
@@ -115,7 +115,7 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
         if failure.kind == "fault":
             logger.exception("Email %s could not be sent", email.pk)
         return _record_failure(email, failure)
-    _record_sent(email, message_id)
+    _record_sent(email, message_id, message)
     return Delivery("sent")
 
 
@@ -162,13 +162,52 @@ def _claim(email_id, *, only_if_due: bool) -> OutboundEmail | None:
     return OutboundEmail.objects.select_related("clinic").get(pk=email_id)
 
 
-def _record_sent(email: OutboundEmail, message_id: str) -> None:
-    """Records the hand-over; the status only moves up, since the ESP's own events may have
-    been applied meanwhile."""
+def _message_rebuilt(email: OutboundEmail) -> AnymailMessage | None:
+    """The message as an earlier attempt handed it over, built again for the record (an invoice's
+    PDF is built anew); None when it can no longer be built: the hand-over is recorded all the
+    same."""
+    try:
+        return build_message(email)
+    except Exception:
+        logger.exception("Email %s could not be rebuilt for its record", email.pk)
+        return None
+
+
+def _attachments_as_sent(email: OutboundEmail, message: AnymailMessage) -> list[EmailAttachment]:
+    """The files the message carried, byte for byte (Django keeps each as a tuple)."""
+    kept = []
+    for filename, content, content_type in message.attachments:
+        if isinstance(content, str):
+            content = content.encode()
+        kept.append(
+            EmailAttachment(
+                email=email,
+                filename=filename or "attachment",
+                content_type=content_type or "application/octet-stream",
+                content=content,
+            )
+        )
+    return kept
+
+
+@transaction.atomic
+def _record_sent(email: OutboundEmail, message_id: str, message: AnymailMessage | None) -> None:
+    """Records the hand-over, and the email as it was handed over (From, Reply-To and its files,
+    which the log shows staff and support); the status only moves up, since the ESP's own events
+    may have been applied meanwhile."""
     status = EmailStatus.PROCESSED if email.tracked else EmailStatus.SENT
     now = timezone.now()
     raised = Q(status_rank__lt=STATUS_RANK[status])
+    if message is not None:
+        EmailAttachment.objects.filter(email=email).delete()
+        EmailAttachment.objects.bulk_create(_attachments_as_sent(email, message))
+    as_sent = (
+        {"from_header": message.from_email, "reply_to_header": ", ".join(message.reply_to)}
+        if message is not None
+        else {}
+    )
     OutboundEmail.objects.filter(pk=email.pk).update(
+        **as_sent,
         status=_if(raised, Value(status), "status"),
         status_changed_at=_if(raised, Value(now), "status_changed_at"),
         reason=_if(raised, Value(""), "reason"),
