@@ -11,9 +11,14 @@ from django.utils.html import format_html, format_html_join
 from clinic.models import Client
 from clinic.time_zones import clock_time
 from suppression.forms import ReactivationForm
-from suppression.models import RemovalRequest, Suppression, SuppressionHistory
+from suppression.models import ReactivationAsk, RemovalRequest, Suppression, SuppressionHistory
 from suppression.removal_requests import removal_request_decide
-from suppression.services import ClientRequest, Refused, suppression_reactivate
+from suppression.services import (
+    ClientRequest,
+    Refused,
+    reactivation_ask_decline,
+    suppression_reactivate,
+)
 from suppression.tasks import esp_removal_task
 
 
@@ -40,6 +45,26 @@ class RemovalRequestInline(admin.TabularInline):
     show_change_link = True
 
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReactivationAskInline(admin.TabularInline):
+    """Clinics' asks to reactivate the address: answered by reactivating it here, or by
+    declining on the ask's own page."""
+
+    model = ReactivationAsk
+    fields = ["asked_at", "clinic", "client_name", "asked_by", "note", "state", "answer"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "ask from a clinic"
+    verbose_name_plural = "asks from clinics to reactivate"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -121,7 +146,7 @@ class SuppressionAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [HistoryInline, RemovalRequestInline]
+    inlines = [ReactivationAskInline, HistoryInline, RemovalRequestInline]
     actions = ["reactivate", "retry_esp_removal"]
     change_form_template = "admin/suppression/suppression/change_form.html"
 
@@ -354,3 +379,80 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         removal_request = get_object_or_404(RemovalRequest, pk=object_id)
         self._decide(request, removal_request, approve="approve" in request.POST)
         return redirect("admin:suppression_removalrequest_change", removal_request.pk)
+
+
+@admin.register(ReactivationAsk)
+class ReactivationAskAdmin(admin.ModelAdmin):
+    """Clinic staff's asks to reactivate an address. Support answers one by reactivating the
+    address through its reactivation form (which closes every open ask for it and tells each
+    asker), or by declining it here with an answer the asker reads."""
+
+    list_display = ["asked_at", "address", "client_name", "clinic", "asked_by", "state"]
+    list_filter = ["state", "clinic", "suppression__reason", "asked_at"]
+    search_fields = ["suppression__address", "client_name", "clinic__name"]
+    list_select_related = ["suppression", "clinic", "asked_by"]
+    fields = [
+        "address",
+        "suppression_link",
+        "clinic",
+        "client_name",
+        "asked_by",
+        "asked_at",
+        "note",
+        "state",
+        "answered_by",
+        "answered_at",
+        "answer",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/suppression/reactivationask/change_form.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # answered with the reactivation form or the decline button only
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        decline = path(
+            "<path:object_id>/decline/",
+            self.admin_site.admin_view(self.decline_view),
+            name="suppression_reactivationask_decline",
+        )
+        return [decline, *super().get_urls()]
+
+    @admin.display(description="Address", ordering="suppression__address")
+    def address(self, obj: ReactivationAsk) -> str:
+        return obj.suppression.address
+
+    @admin.display(description="Suppression")
+    def suppression_link(self, obj: ReactivationAsk) -> str:
+        suppression = obj.suppression
+        return format_html(
+            '<a href="{}">{} on {} ({}, {})</a>',
+            reverse("admin:suppression_suppression_change", args=[suppression.pk]),
+            suppression.address,
+            suppression.stream or "no stream",
+            suppression.get_reason_display(),
+            "active" if suppression.active else "reactivated",
+        )
+
+    def decline_view(self, request, object_id):
+        """The Decline button of an ask's page: the answer is required, and the asker reads it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ask = get_object_or_404(ReactivationAsk, pk=object_id)
+        try:
+            reactivation_ask_decline(
+                ask=ask, actor=request.user, answer=request.POST.get("answer", "")
+            )
+        except Refused as refusal:
+            self.message_user(request, f"Not declined: {refusal}", messages.ERROR)
+        else:
+            self.message_user(
+                request, f"Declined; {ask.asked_by or 'the clinic'} is told your answer."
+            )
+        return redirect("admin:suppression_reactivationask_change", ask.pk)

@@ -74,3 +74,15 @@ def latest_today():
     """Today's date where it is latest on Earth (UTC+14): a request made today, wherever the
     client or support is, is never taken for one in the future."""
     return (timezone.now() + timedelta(hours=14)).date()
+
+
+class ReactivationAskForm(forms.Form):
+    """Staff's note to support: why the client's address may be emailed again."""
+
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        label="Note to support",
+        help_text="How you know the address is right: for example, the client confirmed it by "
+        "phone today and their mailbox is working.",
+    )

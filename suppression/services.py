@@ -9,17 +9,27 @@ from django_scopes import scope, scopes_disabled
 from kombu.exceptions import OperationalError
 
 from clinic.audit import audit_record
-from clinic.models import AuditEntry, Client, normalize_email_address
+from clinic.models import (
+    Appointment,
+    AuditEntry,
+    Client,
+    Clinic,
+    Membership,
+    normalize_email_address,
+)
+from notifications.rendering import notification_render
+from notifications.services import notification_create
 from suppression.esp_api import EspApiError, esp_suppression_remove
 from suppression.models import (
     EspRemoval,
+    ReactivationAsk,
     RemovalRequest,
     Suppression,
     SuppressionCause,
     SuppressionHistory,
     SuppressionReason,
 )
-from suppression.selectors import address_permission
+from suppression.selectors import CLIENTS_OWN_REQUEST_REASONS, address_block, address_permission
 
 
 @transaction.atomic
@@ -124,10 +134,17 @@ class ClientRequest:
 
 
 def suppression_reactivate(
-    *, suppression: Suppression, actor, reason: str, client_request: ClientRequest | None = None
+    *,
+    suppression: Suppression,
+    actor,
+    reason: str,
+    client_request: ClientRequest | None = None,
+    admins_told_by_caller: bool = False,
 ) -> Suppression:
     """Reactivates a suppressed address (support, with a reason) and removes it at the ESP in
-    the background. It does not opt the client back in: the clinic does that."""
+    the background. It does not opt the client back in: the clinic does that. The clinics whose
+    emails caused it are told (their admins, unless the caller tells them in its own words, and
+    the practitioners of the clients at the address), and open asks for it are answered."""
     if not suppression.active:
         raise Refused(f"{suppression.address} is not suppressed.")
     if not reason.strip():
@@ -135,9 +152,12 @@ def suppression_reactivate(
     if suppression.needs_clients_request:
         _check_clients_request(suppression, client_request)
     with transaction.atomic():
-        # Lifted for everyone: a later suppression records its causes afresh.
+        # Lifted for everyone: a later suppression records its causes afresh. The clinics whose
+        # emails caused it are told, and may later read that it was reactivated.
         with scopes_disabled():
-            SuppressionCause.objects.filter(suppression=suppression).delete()
+            causes = SuppressionCause.objects.filter(suppression=suppression)
+            told_clinics = list(Clinic.objects.filter(pk__in=causes.values("clinic_id")))
+            causes.delete()
         Suppression.objects.filter(pk=suppression.pk).update(
             active=False,
             esp_removal=EspRemoval.PENDING if suppression.stream else EspRemoval.NOT_NEEDED,
@@ -149,9 +169,17 @@ def suppression_reactivate(
             actor=actor,
             action="reactivated",
             why=reason.strip(),
-            evidence=_request_evidence(client_request),
+            evidence={
+                **_request_evidence(client_request),
+                "clinics": sorted(clinic.pk for clinic in told_clinics),
+            },
         )
         _reactivation_audit(suppression, actor)
+        askers = _asks_close(suppression, actor, reason.strip())
+        for clinic in told_clinics:
+            _reactivation_notify(
+                clinic, suppression.address, exclude=askers, admins=not admins_told_by_caller
+            )
         transaction.on_commit(lambda: _enqueue_esp_removal(suppression.pk))
     suppression.refresh_from_db()
     return suppression
@@ -257,3 +285,142 @@ def client_opt_in(*, client: Client, actor) -> Client:
     )
     client.refresh_from_db()
     return client
+
+
+def _reactivation_notify(
+    clinic: Clinic, address: str, *, exclude: set[int], admins: bool = True
+) -> None:
+    """Tells a clinic whose emails caused the suppression that it was lifted: its admins, and
+    the practitioners of each client at the address with an appointment to come (whose
+    reminders go out again once the clinic opts the client back in). Whoever asked for it has
+    their answer instead."""
+    with scope(clinic=clinic.pk):
+        admin_users = {
+            m.user
+            for m in Membership.objects.filter(
+                clinic=clinic, role=Membership.Role.CLINIC_ADMIN
+            ).select_related("user")
+            if admins
+        }
+        for client in Client.objects.filter(clinic=clinic, email=address):
+            practitioners = {
+                a.practitioner
+                for a in Appointment.objects.filter(
+                    client=client, status=Appointment.Status.BOOKED, start__gt=timezone.now()
+                ).select_related("practitioner")
+            }
+            text = notification_render(
+                "address_reactivated",
+                {"address": address, "client": client, "opted_out": not client.appointment_comms},
+                clinic=clinic,
+            )
+            for user in sorted(admin_users | practitioners, key=lambda u: u.pk):
+                if user.pk not in exclude:
+                    notification_create(clinic=clinic, recipient=user, text=text, client=client)
+
+
+class AskRefused(Refused):
+    """Staff may not ask support to reactivate this address, with the reason in words."""
+
+
+def reactivation_ask_create(*, client: Client, actor, note: str) -> ReactivationAsk:
+    """Staff ask support to reactivate a client's suppressed address, with a note (one open ask
+    per suppression and clinic). A spam complaint or an unsubscribe is lifted only on the
+    client's own request, so staff are told what the client must do instead."""
+    if not note.strip():
+        raise AskRefused("Say why the address may be emailed again, for support to check.")
+    block = address_block(clinic=client.clinic, address=client.email)
+    if block is None:
+        raise AskRefused(f"{client.name}'s address is not suppressed.")
+    if block.cause and block.cause.reason in CLIENTS_OWN_REQUEST_REASONS:
+        raise AskRefused(block.what_to_do)
+    with transaction.atomic():
+        # The suppression's row lock makes two asks at once one.
+        Suppression.objects.select_for_update().get(pk=block.suppression.pk)
+        standing = open_reactivation_ask(clinic=client.clinic, suppression=block.suppression)
+        if standing is not None:
+            raise AskRefused(
+                f"Support was already asked on {standing.asked_at:%d %b %Y}: wait for the answer."
+            )
+        return ReactivationAsk.objects.create(
+            clinic=client.clinic,
+            suppression=block.suppression,
+            client_name=client.name,
+            asked_by=actor,
+            note=note.strip(),
+        )
+
+
+def open_reactivation_ask(*, clinic: Clinic, suppression: Suppression) -> ReactivationAsk | None:
+    with scope(clinic=clinic.pk):
+        return (
+            ReactivationAsk.objects.filter(
+                clinic=clinic, suppression=suppression, state=ReactivationAsk.State.OPEN
+            )
+            .select_related("asked_by")
+            .first()
+        )
+
+
+def reactivation_ask_decline(*, ask: ReactivationAsk, actor, answer: str) -> ReactivationAsk:
+    """Support declines an ask, with an answer the asker reads."""
+    if not answer.strip():
+        raise Refused("Give the clinic your answer: why the address stays suppressed.")
+    with transaction.atomic():
+        with scopes_disabled():
+            closed = ReactivationAsk.objects.filter(
+                pk=ask.pk, state=ReactivationAsk.State.OPEN
+            ).update(
+                state=ReactivationAsk.State.DECLINED,
+                answered_by=actor,
+                answered_at=timezone.now(),
+                answer=answer.strip(),
+            )
+            if not closed:
+                raise Refused("This ask has already been answered.")
+            ask.refresh_from_db()
+        _ask_answer_notify(ask)
+    return ask
+
+
+def _asks_close(suppression: Suppression, actor, reason: str) -> set[int]:
+    """Closes every open ask for the suppression as reactivated and tells each asker; returns
+    the askers' user ids."""
+    with scopes_disabled():
+        asks = list(
+            ReactivationAsk.objects.filter(
+                suppression=suppression, state=ReactivationAsk.State.OPEN
+            ).select_related("clinic", "suppression", "asked_by")
+        )
+        ReactivationAsk.objects.filter(pk__in=[ask.pk for ask in asks]).update(
+            state=ReactivationAsk.State.REACTIVATED,
+            answered_by=actor,
+            answered_at=timezone.now(),
+            answer=reason,
+        )
+    for ask in asks:
+        ask.refresh_from_db()
+        _ask_answer_notify(ask)
+    return {ask.asked_by_id for ask in asks if ask.asked_by_id}
+
+
+def _ask_answer_notify(ask: ReactivationAsk) -> None:
+    """Tells the asker support's answer, linked to the client whose address it is. A
+    reactivation's reason is support's record, not shown; a decline's answer is written for
+    the clinic."""
+    if ask.asked_by is None:
+        return
+    with scope(clinic=ask.clinic_id):
+        client = Client.objects.filter(
+            clinic_id=ask.clinic_id, email=ask.suppression.address
+        ).first()
+        notification_create(
+            clinic=ask.clinic,
+            recipient=ask.asked_by,
+            text=notification_render(
+                "reactivation_answered",
+                {"ask": ask, "reactivated": ask.state == ReactivationAsk.State.REACTIVATED},
+                clinic=ask.clinic,
+            ),
+            client=client,
+        )

@@ -185,6 +185,7 @@ def suppression_lift(finding: Finding, *, actor) -> int:
         suppression=suppression,
         actor=actor,
         reason=f"Reviewed: {finding.why} under the documented rules",
+        admins_told_by_caller=True,  # below, with what the review found
     )
     notified = 0
     source_email = _outbound_emails().filter(pk=finding.event.email_id).first()
