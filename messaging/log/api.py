@@ -18,10 +18,12 @@ from clinic.models import Client
 from clinic.selectors import client_search
 from messaging.log.as_sent import email_as_sent
 from messaging.log.audit import email_log_viewed
+from messaging.log.forms import ResendForm
 from messaging.log.presentation import engagement_words, event_not_counted, shown_status
 from messaging.log.selectors import client_email_log
 from messaging.log.throttles import ClientAddressThrottle, TokenThrottle
 from messaging.models import EmailKind, OutboundEmail
+from messaging.sending.resend import NotResendable, email_resend
 from messaging.sending.triggers import SEND_QUOTA_REACHED, direct_message_send
 from messaging.status import EmailStatus
 from suppression.selectors import suppressed_addresses
@@ -209,3 +211,54 @@ class ClientEmailAPI(ClinicAPIView):
             as_sent = email_as_sent(client=client, email_id=email_id)
             email_log_viewed(actor=request.user, client=client)
         return Response(email_as_sent_json(as_sent, client.pk))
+
+
+class ResendIn(serializers.Serializer):
+    """The client's corrected address, if it changed; checked as the client's own form checks it
+    (a likely typo is refused unless `address_confirmed`)."""
+
+    email = serializers.CharField(required=False, allow_blank=False, max_length=254)
+    address_confirmed = serializers.BooleanField(required=False, default=False)
+
+
+def _corrected_address(client: Client, data: dict) -> str | None:
+    if "email" not in data:
+        return None
+    form = ResendForm(
+        {"email": data["email"], "address_confirmed": data["address_confirmed"] or ""},
+        instance=Client.objects.get(pk=client.pk),
+    )
+    if not form.is_valid():
+        raise serializers.ValidationError({"email": form.errors["email"]})
+    return form.cleaned_data["email"]
+
+
+class ClientEmailResendAPI(ClinicAPIView):
+    """POST: resend a failed email, to the corrected address if one is given, in one step:
+    202 with the new email, 409 (429 for the daily quota) with the refusal's code and words and
+    nothing changed, 400 for an email that did not fail, 404 for another clinic's email."""
+
+    def post(self, request, client_id: int, email_id):
+        with self.clinic_scope():
+            client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+            email = get_object_or_404(OutboundEmail.objects.all(), pk=email_id, client=client)
+            incoming = ResendIn(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            address = _corrected_address(client, incoming.validated_data)
+            try:
+                outcome = email_resend(email=email, address=address, sent_by=request.user)
+            except NotResendable as refusal:
+                return Response(
+                    {"error": "not_resendable", "reason": refusal.words},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            resent = outcome.email
+            if outcome.refused:
+                code = (
+                    status.HTTP_429_TOO_MANY_REQUESTS
+                    if resent.refusal == SEND_QUOTA_REACHED
+                    else status.HTTP_409_CONFLICT
+                )
+                return Response({"error": resent.refusal, "reason": resent.reason}, status=code)
+            body = {**email_json(resent), "replaces": str(email.pk)}
+        return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -10,4 +10,9 @@ urlpatterns = [
         api.ClientEmailAPI.as_view(),
         name="api-email-as-sent",
     ),
+    path(
+        "clients/<int:client_id>/emails/<uuid:email_id>/resend",
+        api.ClientEmailResendAPI.as_view(),
+        name="api-email-resend",
+    ),
 ]

@@ -1,5 +1,6 @@
 from django import forms
 
+from clinic.forms import ClientForm
 from clinic.models import Client, Invoice, SmartForm
 
 
@@ -50,3 +51,16 @@ def send_forms_for(client: Client, data=None, kind: str | None = None) -> dict[s
         extra = {} if form_class is DirectMessageForm else {"client": client}
         built[name] = form_class(bound, prefix=name, **extra)
     return built
+
+
+class ResendForm(ClientForm):
+    """The client's address, corrected before a failed email is resent: checked as on the
+    client's own form (syntax, a likely typo suggested). Saved by the resend itself, never by
+    the form, so a refused resend leaves the address as it was."""
+
+    class Meta(ClientForm.Meta):
+        fields = ["email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True

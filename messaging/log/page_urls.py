@@ -6,6 +6,11 @@ urlpatterns = [
     path("clients/<int:client_id>/", views.client_summary, name="client-detail"),
     path("clients/<int:client_id>/emails/log/", views.client_email_log, name="client-email-log"),
     path("clients/<int:client_id>/emails/send/", views.client_send, name="client-send"),
+    path(
+        "clients/<int:client_id>/emails/<uuid:email_id>/resend/",
+        views.email_resend_page,
+        name="email-resend",
+    ),
     path("attention/", attention_views.needs_attention, name="needs-attention"),
     path("settings/smtp-test/", views.clinic_smtp_test, name="clinic-smtp-test"),
     path(

@@ -20,9 +20,13 @@ def client_email_log(*, client, days: int) -> QuerySet[OutboundEmail]:
         "click_url",
         *WORDS_FIELDS,
     )
+    # The emails that resent each one, for the log's "Resent as" links.
+    resends = OutboundEmail.objects.order_by("created_at").only(
+        "id", "replaces_id", "created_at", "status", "engagement_tracked"
+    )
     return (
         OutboundEmail.objects.filter(client=client, created_at__gte=since)
         .order_by("-created_at", "-id")
         .defer("body_text", "body_html")
-        .prefetch_related(Prefetch("events", queryset=events))
+        .prefetch_related(Prefetch("events", queryset=events), Prefetch("resends", resends))
     )

@@ -4,15 +4,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.models import Client, SmartFormRequest
 from messaging.log.as_sent import email_as_sent, email_attachment
 from messaging.log.audit import email_log_viewed
-from messaging.log.forms import send_forms_for
+from messaging.log.forms import ResendForm, send_forms_for
 from messaging.log.presentation import (
     CAUSE_HELP,
     TRACKING_CAVEAT,
@@ -21,8 +22,15 @@ from messaging.log.presentation import (
     form_answers,
     status_legend,
 )
+from messaging.models import OutboundEmail
 from messaging.sending.connections import smtp_test_send
-from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
+from messaging.sending.resend import NotResendable, email_resend, resend_blocker
+from messaging.sending.triggers import (
+    SEND_QUOTA_REACHED,
+    direct_message_send,
+    invoice_send,
+    smart_form_send,
+)
 
 
 @require_GET
@@ -82,9 +90,47 @@ def client_send(request, client_id: int):
     if email.refusal:
         why = email.reason.removeprefix("Not sent. ")  # the page says "not sent" once
         refused = {"refusal": why, "refused_kind": email.get_kind_display()}
+        if email.refusal != SEND_QUOTA_REACHED and not resend_blocker(email):  # a saved refusal
+            refused["resend_url"] = reverse("email-resend", args=[client.pk, email.pk])
         return render(request, "messaging/send_page.html", {**context, **refused})
     messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
     return redirect("client-detail", client_id=client.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_staff_required
+def email_resend_page(request, client_id: int, email_id):
+    """Correct the client's address and resend a failed email, in one step. A refused resend
+    (the corrected address is suppressed too, the client opted out, the daily quota) shows the
+    refusal in words with the form as it was filled in; nothing was changed."""
+    client = get_object_or_404(Client.objects.select_related("clinic"), pk=client_id)
+    email = get_object_or_404(
+        OutboundEmail.objects.select_related("sent_by"), pk=email_id, client=client
+    )
+    context = {"client": client, "email": email, "blocker": resend_blocker(email)}
+    if request.method == "GET":
+        form = ResendForm(initial={"email": client.email}, instance=client)
+        return render(request, "messaging/resend_page.html", {**context, "form": form})
+    # Validated against a copy: the form writes the address into its instance.
+    form = ResendForm(request.POST, instance=Client.objects.get(pk=client.pk))
+    if context["blocker"] or not form.is_valid():
+        return render(request, "messaging/resend_page.html", {**context, "form": form}, status=400)
+    try:
+        outcome = email_resend(
+            email=email, address=form.cleaned_data["email"], sent_by=request.user
+        )
+    except NotResendable as refusal:
+        context["blocker"] = refusal.words
+        return render(request, "messaging/resend_page.html", {**context, "form": form}, status=400)
+    if outcome.refused:
+        why = outcome.email.reason.removeprefix("Not sent. ")
+        return render(
+            request, "messaging/resend_page.html", {**context, "form": form, "refusal": why}
+        )
+    resent = outcome.email
+    messages.success(request, f"{resent.get_kind_display()} resent to {resent.to_email}.")
+    url = reverse("client-detail", args=[client.pk])
+    return redirect(f"{url}?email={resent.pk}#email-{resent.pk}")
 
 
 @require_POST

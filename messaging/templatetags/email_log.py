@@ -12,6 +12,7 @@ from messaging.log.presentation import (
     status_help,
     status_tone,
 )
+from messaging.sending.resend import resend_blocker
 from messaging.status import EmailStatus
 
 register = template.Library()
@@ -26,6 +27,12 @@ def tone(status: str) -> str:
 def explained(email) -> str:
     """What the email's status means and what to do, by why it failed where that matters."""
     return status_help(shown_status(email), email.failure_cause)
+
+
+@register.filter
+def resendable(email) -> bool:
+    """May staff correct the address and resend this email (messaging/sending/resend.py)."""
+    return not resend_blocker(email)
 
 
 @register.filter
