@@ -47,6 +47,9 @@ class ClinicSettingsForm(forms.ModelForm):
         fields = [
             "time_zone",
             "reminder_lead_hours",
+            "postal_address",
+            "phone",
+            "booking_changes",
             "from_name",
             "reply_to_email",
             "sending_connection",
@@ -58,7 +61,11 @@ class ClinicSettingsForm(forms.ModelForm):
             "smtp_from_email",
             "track_engagement",
         ]
-        widgets = {"sending_connection": forms.RadioSelect}
+        widgets = {
+            "sending_connection": forms.RadioSelect,
+            "postal_address": forms.Textarea(attrs={"rows": 3}),
+            "booking_changes": forms.Textarea(attrs={"rows": 2}),
+        }
         labels = {
             "from_name": "From name",
             # Set here, not as the model's verbose_name: Django would capitalise "smtp" alone.

@@ -7,9 +7,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("messaging.log.api_urls")),
+    path("api/", include("messaging.booking.api_urls")),
     path("anymail/", include("messaging.urls")),
     path("", include("clinic.urls")),
     path("", include("suppression.urls")),
     path("", include("messaging.log.page_urls")),
+    path("", include("messaging.booking.urls")),
     path("", include("notifications.urls")),
 ]

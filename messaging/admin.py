@@ -1,9 +1,17 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Q
 
+from clinic.admin import AppointmentAdmin as ClinicAppointmentAdmin
 from clinic.admin_clock import on_clinic_clock
 from clinic.admin_site import ReadOnlyAdmin
+from clinic.models import Appointment
 from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
+from messaging.sending.triggers import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_changed,
+)
 from messaging.tracking.apply import provenance_fault
 from messaging.tracking.receive import drain_requests
 
@@ -144,3 +152,43 @@ class ReceivedBatchAdmin(admin.ModelAdmin):
         count = queryset.filter(failed_at__isnull=False).update(failed_at=None, error="")
         drain_requests.request()
         self.message_user(request, f"{count} batch(es) queued to be applied again.", messages.INFO)
+
+
+# An appointment support books, moves or cancels in admin tells the client as one booked on the
+# client page does. clinic/ imports nothing of messaging, so its admin is extended here, where
+# the triggers live: the admin that is registered is this one.
+admin.site.unregister(Appointment)
+
+
+@admin.register(Appointment)
+class AppointmentSendingAdmin(ClinicAppointmentAdmin):
+    def save_model(self, request, obj, form, change) -> None:
+        before = None
+        if change:
+            before = Appointment.objects.select_related("practitioner").get(pk=obj.pk)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            told = appointment_told(appointment=obj, before=before)
+        if told is not None and told.refusal:
+            self.message_user(
+                request,
+                f"{told.get_kind_display()} not sent to the client: {told.reason}",
+                messages.WARNING,
+            )
+
+
+def appointment_told(*, appointment: Appointment, before: Appointment | None):
+    """The email a saved appointment owes its client: a confirmation for a new booking, a
+    cancellation when it was cancelled, an update when its time or practitioner moved."""
+    booked = Appointment.Status.BOOKED
+    if before is None:
+        return appointment_booked(appointment=appointment) if appointment.status == booked else None
+    if before.status == booked and appointment.status == Appointment.Status.CANCELLED:
+        return appointment_cancelled(appointment=appointment)
+    if appointment.status == booked:
+        return appointment_changed(
+            appointment=appointment,
+            previous_start=before.start,
+            previous_practitioner=before.practitioner,
+        )
+    return None

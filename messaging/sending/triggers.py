@@ -130,24 +130,89 @@ def appointment_book(*, client: Client, practitioner, start, end) -> Appointment
     appointment = Appointment.objects.create(
         clinic=client.clinic, client=client, practitioner=practitioner, start=start, end=end
     )
-    email_send(client=client, kind=EmailKind.APPOINTMENT_CONFIRMATION, appointment=appointment)
+    appointment_booked(appointment=appointment)
     return appointment
+
+
+def appointment_booked(*, appointment: Appointment) -> OutboundEmail:
+    """Confirms a booking saved elsewhere (support's admin) exactly as a booking made here."""
+    return email_send(
+        client=appointment.client,
+        kind=EmailKind.APPOINTMENT_CONFIRMATION,
+        appointment=appointment,
+    )
+
+
+class AppointmentNotBooked(ValueError):
+    """Only a booked appointment can be moved: a cancelled or completed one stays as it was."""
+
+
+@transaction.atomic
+def appointment_change(
+    *, appointment: Appointment, start=None, end=None, practitioner=None
+) -> Appointment:
+    """Moves an appointment (time, practitioner, or both) and sends the client the update; a
+    change that changes nothing sends nothing. The row is locked, so two changes at once send
+    two updates that each name the time before them."""
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.status != Appointment.Status.BOOKED:
+        raise AppointmentNotBooked(f"This appointment is {locked.get_status_display().lower()}.")
+    before_start, before_practitioner = locked.start, locked.practitioner
+    if start is not None:
+        length = locked.end - locked.start
+        locked.start, locked.end = start, end or start + length
+    elif end is not None:
+        locked.end = end
+    if practitioner is not None:
+        locked.practitioner = practitioner
+    locked.save(update_fields=["start", "end", "practitioner"])
+    appointment_changed(
+        appointment=locked, previous_start=before_start, previous_practitioner=before_practitioner
+    )
+    appointment.refresh_from_db()  # the caller's copy reads as moved, too
+    return appointment
+
+
+def appointment_changed(
+    *, appointment: Appointment, previous_start, previous_practitioner
+) -> OutboundEmail | None:
+    """Tells the client of a change saved elsewhere (support's admin) or here: only a new time
+    or practitioner is news to the client (a new end alone is not)."""
+    if (
+        appointment.start == previous_start
+        and appointment.practitioner_id == previous_practitioner.pk
+    ):
+        return None
+    return email_send(
+        client=appointment.client,
+        kind=EmailKind.APPOINTMENT_CHANGE,
+        appointment=appointment,
+        context={
+            "previous_start": previous_start,
+            "previous_practitioner": previous_practitioner,
+        },
+    )
 
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment) -> Appointment:
-    """Cancels an appointment and tells the client by email."""
+    """Cancels an appointment and tells the client by email, once however often it is asked."""
     changed = Appointment.objects.filter(
         pk=appointment.pk, status=Appointment.Status.BOOKED
     ).update(status=Appointment.Status.CANCELLED)
     appointment.refresh_from_db()
     if changed:
-        email_send(
-            client=appointment.client,
-            kind=EmailKind.APPOINTMENT_CANCELLATION,
-            appointment=appointment,
-        )
+        appointment_cancelled(appointment=appointment)
     return appointment
+
+
+def appointment_cancelled(*, appointment: Appointment) -> OutboundEmail:
+    """Tells the client of a cancellation saved elsewhere (support's admin) or here."""
+    return email_send(
+        client=appointment.client,
+        kind=EmailKind.APPOINTMENT_CANCELLATION,
+        appointment=appointment,
+    )
 
 
 def reminder_prepare(*, appointment: Appointment) -> OutboundEmail | None:

@@ -1,0 +1,166 @@
+"""A booking, a change and a cancellation each send the client one email, made here, through
+the API or in support's admin; each carries the clinic's address, phone and how to change the
+booking, and its subject holds only the kind, the date and time, and the clinic."""
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from django_scopes import scope, scopes_disabled
+
+from messaging.models import EmailKind, OutboundEmail
+from messaging.sending.triggers import (
+    AppointmentNotBooked,
+    appointment_book,
+    appointment_cancel,
+    appointment_change,
+    reminder_prepare,
+)
+from tests.factories import ClientFactory, ClinicFactory, MembershipFactory
+
+pytestmark = pytest.mark.usefixtures("eager_celery")
+
+# Sunday 1 November 2026: New York's clocks go back at 02:00 EDT (06:00 UTC) to 01:00 EST.
+SATURDAY_10_EDT = datetime(2026, 10, 31, 14, tzinfo=UTC)
+MONDAY_10_EST = datetime(2026, 11, 2, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def new_york(db):
+    with scopes_disabled():
+        clinic = ClinicFactory(
+            name="Harbour Physio",
+            time_zone="America/New_York",
+            postal_address="12 Water Street\nBrooklyn, NY 11201",
+            phone="+1 718 555 0100",
+            booking_changes="Call us at least 24 hours before.",
+        )
+        practitioner = MembershipFactory(
+            clinic=clinic, user__first_name="Aoife", user__last_name="O’Brien"
+        ).user
+        other = MembershipFactory(
+            clinic=clinic, user__first_name="Nina", user__last_name="Patel"
+        ).user
+        client = ClientFactory(clinic=clinic, name="Łukasz Żółć", email="lukasz@example.test")
+    with scope(clinic=clinic):
+        yield SimpleNamespace(clinic=clinic, practitioner=practitioner, other=other, client=client)
+
+
+def emails_of(client) -> list[OutboundEmail]:
+    with scopes_disabled():
+        return list(OutboundEmail.objects.filter(client=client).order_by("created_at"))
+
+
+def test_book_change_and_cancel_send_one_email_each_across_the_clocks_going_back(
+    new_york, esp_simulator, django_capture_on_commit_callbacks
+):
+    practitioner, other, client = new_york.practitioner, new_york.other, new_york.client
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = appointment_book(
+            client=client,
+            practitioner=practitioner,
+            start=SATURDAY_10_EDT,
+            end=SATURDAY_10_EDT + timedelta(hours=1),
+        )
+        appointment_change(appointment=appointment, start=MONDAY_10_EST, practitioner=other)
+        appointment_change(appointment=appointment, start=MONDAY_10_EST, practitioner=other)
+        appointment_cancel(appointment=appointment)
+        appointment_cancel(appointment=appointment)
+    confirmation, change, cancellation = emails_of(client)
+    assert [confirmation.kind, change.kind, cancellation.kind] == [
+        EmailKind.APPOINTMENT_CONFIRMATION,
+        EmailKind.APPOINTMENT_CHANGE,
+        EmailKind.APPOINTMENT_CANCELLATION,
+    ]
+    # 10:00 on the clinic's clock both sides of the change of clock (EDT, then EST).
+    assert confirmation.subject == (
+        "Your appointment at Harbour Physio on Saturday 31 October at 10:00 (New York time)"
+    )
+    assert change.subject == (
+        "Changed: your appointment at Harbour Physio is now on Monday 2 November at 10:00 "
+        "(New York time)"
+    )
+    assert "now with Nina Patel on Monday 2 November 2026 at 10:00" in change.body_text
+    assert "It was with Aoife O’Brien on Saturday 31 October 2026 at 10:00." in change.body_text
+    # The length was kept: an hour, in elapsed time.
+    appointment.refresh_from_db()
+    assert appointment.end - appointment.start == timedelta(hours=1)
+    assert len(esp_simulator.messages(recipient="lukasz@example.test")) == 3
+
+
+def test_a_change_that_moves_nothing_sends_nothing_and_a_cancelled_one_cannot_move(
+    new_york, django_capture_on_commit_callbacks
+):
+    practitioner, client = new_york.practitioner, new_york.client
+    appointment = appointment_book(
+        client=client,
+        practitioner=practitioner,
+        start=SATURDAY_10_EDT,
+        end=SATURDAY_10_EDT + timedelta(hours=1),
+    )
+    appointment_change(appointment=appointment, start=SATURDAY_10_EDT, practitioner=practitioner)
+    appointment_change(appointment=appointment, end=SATURDAY_10_EDT + timedelta(hours=2))
+    assert [email.kind for email in emails_of(client)] == [EmailKind.APPOINTMENT_CONFIRMATION]
+    appointment_cancel(appointment=appointment)
+    with pytest.raises(AppointmentNotBooked):
+        appointment_change(appointment=appointment, start=MONDAY_10_EST)
+    assert len(emails_of(client)) == 2
+
+
+def test_every_appointment_email_says_where_and_how_to_cancel_or_reschedule(new_york):
+    practitioner, other, client = new_york.practitioner, new_york.other, new_york.client
+    appointment = appointment_book(
+        client=client,
+        practitioner=practitioner,
+        start=SATURDAY_10_EDT,
+        end=SATURDAY_10_EDT + timedelta(hours=1),
+    )
+    appointment_change(appointment=appointment, practitioner=other)
+    reminder_prepare(appointment=appointment)
+    appointment_cancel(appointment=appointment)
+    emails = emails_of(client)
+    assert {email.kind for email in emails} == {
+        EmailKind.APPOINTMENT_CONFIRMATION,
+        EmailKind.APPOINTMENT_CHANGE,
+        EmailKind.APPOINTMENT_REMINDER,
+        EmailKind.APPOINTMENT_CANCELLATION,
+    }
+    for email in emails:
+        assert "To cancel or reschedule: Call us at least 24 hours before." in email.body_text
+        assert "Phone: +1 718 555 0100" in email.body_text
+        assert "12 Water Street\nBrooklyn, NY 11201" in email.body_text
+        assert "12 Water Street<br>Brooklyn, NY 11201" in email.body_html
+        assert "Call us at least 24 hours before." in email.body_html
+
+
+# Words that would tell anyone who sees a subject line (a shared inbox, a lock screen) why the
+# client sees the clinic: the practitioner, the appointment's length, anything typed about it.
+def test_subjects_hold_only_the_kind_the_date_and_time_and_the_clinic(new_york):
+    practitioner, client = new_york.practitioner, new_york.client
+    appointment = appointment_book(
+        client=client,
+        practitioner=practitioner,
+        start=SATURDAY_10_EDT,
+        end=SATURDAY_10_EDT + timedelta(minutes=45),
+    )
+    appointment_change(appointment=appointment, start=MONDAY_10_EST)
+    reminder_prepare(appointment=appointment)
+    appointment_cancel(appointment=appointment)
+    allowed = {
+        EmailKind.APPOINTMENT_CONFIRMATION: "Your appointment at Harbour Physio on {day} at 10:00 "
+        "(New York time)",
+        EmailKind.APPOINTMENT_CHANGE: "Changed: your appointment at Harbour Physio is now on "
+        "{day} at 10:00 (New York time)",
+        EmailKind.APPOINTMENT_REMINDER: "Reminder: your appointment at Harbour Physio on {day} "
+        "at 10:00 (New York time)",
+        EmailKind.APPOINTMENT_CANCELLATION: "Cancelled: your appointment at Harbour Physio on "
+        "{day} at 10:00 (New York time)",
+    }
+    emails = emails_of(client)
+    assert len(emails) == 4
+    for email in emails:
+        day = "Saturday 31 October" if email.kind == "appointment_confirmation" else None
+        day = day or "Monday 2 November"
+        assert email.subject == allowed[email.kind].format(day=day)
+        for private in ("Aoife", "O’Brien", "Żółć", "Łukasz", "45", "physio session"):
+            assert private not in email.subject
