@@ -70,6 +70,9 @@ def email_json(email: OutboundEmail) -> dict:
         "engagement_note": engagement_words(email) or None,
         "esp_message_id": email.esp_message_id,
         "created_at": email.created_at.isoformat(),
+        # A resend and the failed email it sends again name each other.
+        "replaces": str(email.replaces_id) if email.replaces_id else None,
+        "resent_as": [str(resend.id) for resend in email.resends.all()],
         "events": [
             {
                 "type": event.event_type,
@@ -260,5 +263,5 @@ class ClientEmailResendAPI(ClinicAPIView):
                     else status.HTTP_409_CONFLICT
                 )
                 return Response({"error": resent.refusal, "reason": resent.reason}, status=code)
-            body = {**email_json(resent), "replaces": str(email.pk)}
+            body = email_json(resent)
         return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -59,6 +59,8 @@ def test_emails_shape_newest_first_with_events(api, cast, client, settings):
         "engagement_note",
         "esp_message_id",
         "created_at",
+        "replaces",
+        "resent_as",
         "events",
     }
     assert item["id"] == str(email.id)

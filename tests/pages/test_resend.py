@@ -201,6 +201,12 @@ def test_the_api_resends_to_the_corrected_address(
     )
     assert body["subject"] == "Your invoice INV-0042 from Alice Physio"
     assert len(queued) == 1 and address_of(aoife) == RIGHT
+    log = api.get(f"/api/clients/{aoife.pk}/emails").json()["emails"]
+    linked = {item["id"]: (item["replaces"], item["resent_as"]) for item in log}
+    assert linked == {
+        str(resent.pk): (str(bounced_invoice.pk), []),
+        str(bounced_invoice.pk): (None, [str(resent.pk)]),
+    }
 
 
 def test_the_api_resends_to_the_same_address_without_one(api, aoife, bounced_invoice):
