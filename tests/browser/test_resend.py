@@ -121,3 +121,28 @@ def test_a_receptionist_corrects_the_address_and_resends_a_bounced_invoice(
     expect(page.locator(f"#email-{bounced_invoice.pk}")).to_contain_text("Resent as")
     screenshot(page, f"resend-linked-{width}")
     assert_readable(page, width)
+
+
+def test_a_corrected_address_that_is_suppressed_too_is_refused_in_words(
+    cast, bounced_invoice, esp_simulator, new_page
+):
+    suppression_record(
+        address=RIGHT,
+        stream="mailgun",
+        clinic=cast.alice_clinic,
+        reason=SuppressionReason.HARD_BOUNCE,
+        diagnostic="550 5.1.1 mailbox unavailable",
+    )
+    page = new_page(width=390)
+    log_in(page, RECEPTIONIST, PASSWORD)
+    page.goto(f"/clients/{bounced_invoice.client_id}/emails/{bounced_invoice.pk}/resend/")
+    page.get_by_role("textbox", name="Aoife O’Brien’s email address").fill(RIGHT)
+    page.get_by_role("button", name="Save the address and resend").click()
+
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("Invoice not resent. Emails to this address bounce")
+    expect(refusal).to_contain_text(f"Nothing was changed: the client's address is still {WRONG}.")
+    expect(page.get_by_role("textbox", name="Aoife O’Brien’s email address")).to_have_value(RIGHT)
+    screenshot(page, "resend-refused-390")
+    assert_readable(page, 390)
+    assert esp_simulator.messages() == []
