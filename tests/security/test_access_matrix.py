@@ -27,6 +27,8 @@ MATRIX = [
     ("POST", "/clients/{bob}/emails/send/", (302, 400, 400, 404, 403)),
     ("GET", "/clients/{bob}/emails/send/", (405, 405, 405, 405, 405)),
     ("POST", "/clients/{bob}/opt-in/", (302, 302, 302, 404, 403)),
+    ("GET", "/clients/{bob}/ask-reactivation/", ALICE_OBJECT),
+    ("POST", "/clients/{bob}/ask-reactivation/", (302, 200, 200, 404, 403)),  # no note
     ("GET", "/settings/", ADMINS_ONLY),
     ("POST", "/settings/smtp-test/", (302, 403, 302, 403, 403)),
     ("GET", "/settings/api-tokens/", STAFF_PAGE),
@@ -43,6 +45,7 @@ MATRIX = [
     ("POST", "/api/clients/{bob}/emails", (401, 415, 415, 404, 403)),  # form-encoded body
     ("GET", "/admin/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/suppression/", (302, 302, 302, 302, 200)),
+    ("GET", "/admin/suppression/reactivationask/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/clinic/client/{bob}/change/", (302, 302, 302, 302, 200)),
     ("POST", "/anymail/mailgun/tracking/", (400, 400, 400, 400, 400)),
     ("POST", "/anymail/postmark/tracking/", (400, 400, 400, 400, 400)),
@@ -64,6 +67,7 @@ COVERED = {
     "client-email-log",
     "client-send",
     "client-opt-in",
+    "client-reactivation-ask",
     "clinic-settings",
     "clinic-smtp-test",
     "api-tokens",
