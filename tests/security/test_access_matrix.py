@@ -6,7 +6,7 @@ from django_scopes import scopes_disabled
 from knox.models import AuthToken
 
 from notifications.services import notification_create
-from tests.factories import SmartFormFactory
+from tests.factories import AppointmentFactory, SmartFormFactory
 from tests.otp import support_login
 
 ROLES = ["anonymous", "alice", "alice_admin", "charlie", "support"]
@@ -25,6 +25,7 @@ MATRIX = [
     ("POST", "/clients/{bob}/edit/", (302, 200, 200, 404, 403)),
     ("GET", "/clients/{bob}/emails/log/", ALICE_OBJECT),
     ("POST", "/clients/{bob}/emails/send/", (302, 400, 400, 404, 403)),
+    ("POST", "/clients/{bob}/appointments/book/", (302, 400, 400, 404, 403)),  # empty form
     ("GET", "/clients/{bob}/emails/send/", (405, 405, 405, 405, 405)),
     ("POST", "/clients/{bob}/opt-in/", (302, 302, 302, 404, 403)),
     ("GET", "/clients/{bob}/ask-reactivation/", ALICE_OBJECT),
@@ -43,6 +44,8 @@ MATRIX = [
     ("GET", "/api/clients", (401, 200, 200, 200, 403)),
     ("GET", "/api/clients/{bob}/emails", (401, 200, 200, 404, 403)),
     ("POST", "/api/clients/{bob}/emails", (401, 415, 415, 404, 403)),  # form-encoded body
+    ("POST", "/api/clients/{bob}/appointments", (401, 415, 415, 404, 403)),
+    ("POST", "/api/appointments/{appointment}", (401, 405, 405, 405, 403)),  # PATCH, DELETE
     ("GET", "/admin/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/suppression/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/reactivationask/", (302, 302, 302, 302, 200)),
@@ -66,6 +69,9 @@ COVERED = {
     "client-edit",
     "client-email-log",
     "client-send",
+    "client-appointment-book",
+    "api-client-appointments",
+    "api-appointment",
     "client-opt-in",
     "client-reactivation-ask",
     "clinic-settings",
@@ -94,6 +100,7 @@ def world(cast):
             .requests.create(clinic=cast.alice_clinic, client=cast.bob)
             .token
         )
+        appointment = AppointmentFactory(client=cast.bob, practitioner=cast.alice)
     note = notification_create(clinic=cast.alice_clinic, recipient=cast.alice, text="x")
     alice_token, _ = AuthToken.objects.create(user=cast.alice)
     return {
@@ -101,6 +108,7 @@ def world(cast):
         "token": token,
         "note": note.pk,
         "alice_token": alice_token.token_key,
+        "appointment": appointment.pk,
     }
 
 
