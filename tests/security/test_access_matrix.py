@@ -6,7 +6,7 @@ from django_scopes import scopes_disabled
 from knox.models import AuthToken
 
 from notifications.services import notification_create
-from tests.factories import AppointmentFactory, SmartFormFactory
+from tests.factories import AppointmentFactory, OutboundEmailFactory, SmartFormFactory
 from tests.otp import support_login
 
 ROLES = ["anonymous", "alice", "alice_admin", "charlie", "support"]
@@ -24,6 +24,11 @@ MATRIX = [
     ("GET", "/clients/{bob}/edit/", ALICE_OBJECT),
     ("POST", "/clients/{bob}/edit/", (302, 200, 200, 404, 403)),
     ("GET", "/clients/{bob}/emails/log/", ALICE_OBJECT),
+    ("GET", "/clients/{bob}/emails/{email}/", ALICE_OBJECT),
+    ("GET", "/clients/{bob}/emails/{email}/html/", ALICE_OBJECT),
+    ("GET", "/clients/{bob}/emails/{email}/files/{attachment}/", ALICE_OBJECT),
+    ("GET", "/clients/{bob}/forms/{form_request}/", ALICE_OBJECT),
+    ("GET", "/emails/statuses/", STAFF_PAGE),
     ("POST", "/clients/{bob}/emails/send/", (302, 400, 400, 404, 403)),
     ("POST", "/clients/{bob}/appointments/book/", (302, 400, 400, 404, 403)),  # empty form
     ("GET", "/clients/{bob}/emails/send/", (405, 405, 405, 405, 405)),
@@ -43,6 +48,7 @@ MATRIX = [
     ("GET", "/forms/not-a-token/", (404, 404, 404, 404, 404)),
     ("GET", "/api/clients", (401, 200, 200, 200, 403)),
     ("GET", "/api/clients/{bob}/emails", (401, 200, 200, 404, 403)),
+    ("GET", "/api/clients/{bob}/emails/{email}", (401, 200, 200, 404, 403)),
     ("POST", "/api/clients/{bob}/emails", (401, 415, 415, 404, 403)),  # form-encoded body
     ("POST", "/api/clients/{bob}/appointments", (401, 415, 415, 404, 403)),
     ("POST", "/api/appointments/{appointment}", (401, 405, 405, 405, 403)),  # PATCH, DELETE
@@ -68,6 +74,12 @@ COVERED = {
     "client-detail",
     "client-edit",
     "client-email-log",
+    "client-email-as-sent",
+    "client-email-html",
+    "client-email-attachment",
+    "client-form-answers",
+    "email-status-legend",
+    "api-email-as-sent",
     "client-send",
     "client-appointment-book",
     "api-client-appointments",
@@ -95,10 +107,13 @@ COVERED = {
 @pytest.fixture
 def world(cast):
     with scopes_disabled():
-        token = (
-            SmartFormFactory(clinic=cast.alice_clinic)
-            .requests.create(clinic=cast.alice_clinic, client=cast.bob)
-            .token
+        form_request = SmartFormFactory(clinic=cast.alice_clinic).requests.create(
+            clinic=cast.alice_clinic, client=cast.bob
+        )
+        token = form_request.token
+        email = OutboundEmailFactory(client=cast.bob)
+        attachment = email.attachments.create(
+            filename="invoice-INV-0001.pdf", content_type="application/pdf", content=b"%PDF-1.4"
         )
         appointment = AppointmentFactory(client=cast.bob, practitioner=cast.alice)
     note = notification_create(clinic=cast.alice_clinic, recipient=cast.alice, text="x")
@@ -109,6 +124,9 @@ def world(cast):
         "note": note.pk,
         "alice_token": alice_token.token_key,
         "appointment": appointment.pk,
+        "email": email.pk,
+        "attachment": attachment.pk,
+        "form_request": form_request.pk,
     }
 
 
