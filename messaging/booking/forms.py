@@ -4,6 +4,7 @@ client, and for how long."""
 from datetime import UTC, timedelta
 
 from django import forms
+from django.utils import timezone
 
 from clinic.models import Client, Membership, User
 from clinic.time_zones import with_zone, zone_words
@@ -81,6 +82,9 @@ class BookingForm(forms.Form):
             data["start"] = read.moments[0 if chosen == FIRST else 1]
         else:
             data["start"] = read.moments[0]
+        if data["start"] < timezone.now():
+            self.add_error("time", f"{typed} has passed in {place}. Choose a time to come.")
+            return data
         # Elapsed minutes, counted in UTC: on the clinic's clock an hour can be skipped or repeated.
         data["end"] = data["start"].astimezone(UTC) + timedelta(minutes=data["duration"])
         return data

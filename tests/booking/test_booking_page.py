@@ -10,7 +10,14 @@ from django_scopes import scopes_disabled
 from clinic.models import Appointment
 from messaging.models import EmailKind, OutboundEmail
 
-pytestmark = pytest.mark.usefixtures("eager_celery")
+pytestmark = pytest.mark.usefixtures("eager_celery", "in_january_2026")
+
+
+@pytest.fixture
+def in_january_2026(clock):
+    """Before both of New York's clock changes of 2026 (8 March, 1 November)."""
+    clock.move_to(datetime(2026, 1, 15, 12, tzinfo=UTC))
+    return clock
 
 
 def book(browser, harbour, **fields):
@@ -92,6 +99,14 @@ def test_a_time_the_clocks_show_twice_is_asked_about_then_booked_as_chosen(clien
     assert appointment.end == datetime(2026, 11, 1, 7, 30, tzinfo=UTC)
     (confirmation,) = emails_of(harbour.client)
     assert "at 01:30 (New York time)" in confirmation.subject
+
+
+def test_a_time_that_has_passed_is_refused(client, harbour, in_january_2026):
+    in_january_2026.move_to(datetime(2026, 11, 2, 15, 1, tzinfo=UTC))  # 10:01 in New York
+    page = book(client, harbour, day="2026-11-02", time="10:00")
+    assert page.status_code == 400
+    assert "10:00 on 2 November 2026 has passed in New York time." in page.content.decode()
+    assert appointments_of(harbour.client) == []
 
 
 def test_another_clinics_practitioner_is_refused(client, harbour):
