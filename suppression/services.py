@@ -171,7 +171,11 @@ def suppression_reactivate(
             why=reason.strip(),
             evidence={
                 **_request_evidence(client_request),
-                "clinics": sorted(clinic.pk for clinic in told_clinics),
+                # Who may read on the client page that it was reactivated: the clinics whose
+                # emails caused it, and those that asked for it.
+                "clinics": sorted(
+                    {clinic.pk for clinic in told_clinics} | _asking_clinics(suppression)
+                ),
             },
         )
         _reactivation_audit(suppression, actor)
@@ -381,6 +385,15 @@ def reactivation_ask_decline(*, ask: ReactivationAsk, actor, answer: str) -> Rea
             ask.refresh_from_db()
         _ask_answer_notify(ask)
     return ask
+
+
+def _asking_clinics(suppression: Suppression) -> set[int]:
+    with scopes_disabled():
+        return set(
+            ReactivationAsk.objects.filter(
+                suppression=suppression, state=ReactivationAsk.State.OPEN
+            ).values_list("clinic_id", flat=True)
+        )
 
 
 def _asks_close(suppression: Suppression, actor, reason: str) -> set[int]:

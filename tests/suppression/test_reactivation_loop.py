@@ -17,6 +17,7 @@ from suppression.models import ReactivationAsk, Suppression, SuppressionReason
 from suppression.services import (
     AskRefused,
     Refused,
+    client_opt_out,
     reactivation_ask_create,
     reactivation_ask_decline,
     suppression_reactivate,
@@ -167,8 +168,6 @@ def test_another_clinic_is_not_told_its_client_was_reactivated(client, cast):
             clinic=cast.charlie_clinic, name="Bob Brown", email="bob@example.test"
         )
     with scope(clinic=cast.charlie_clinic.pk):
-        from suppression.services import client_opt_out
-
         client_opt_out(client=bob_at_charlie, reason="Asked by phone")
     suppression = bounce(cast.bob)
     suppression_reactivate(suppression=suppression, actor=cast.support, reason="Mailbox fixed")
@@ -336,3 +335,29 @@ def test_a_second_clinic_member_is_a_practitioner_who_is_told(cast, aoife):
     suppression = bounce(aoife)
     suppression_reactivate(suppression=suppression, actor=cast.support, reason="Fixed")
     assert any(n.startswith("Support reactivated") for n in notes_of(other))
+
+
+def test_a_clinic_that_asked_reads_the_reactivation_though_others_emails_caused_it(client, cast):
+    """Only Alice's emails caused the suppression; Charlie's clinic, which shares the platform's
+    stream, asked for it: its client's page offers the opt-in as a reactivation too, and Alice's
+    admin is told while Charlie's practitioner hears the answer to the ask."""
+    with scopes_disabled():
+        bob_at_charlie = ClientFactory(
+            clinic=cast.charlie_clinic, name=LUKASZ, email="bob@example.test"
+        )
+    with scope(clinic=cast.charlie_clinic.pk):
+        client_opt_out(client=bob_at_charlie, reason="Asked by phone")
+    suppression = bounce(cast.bob)
+    with scope(clinic=cast.charlie_clinic.pk):
+        reactivation_ask_create(client=bob_at_charlie, actor=cast.charlie, note="Checked it")
+    suppression_reactivate(suppression=suppression, actor=cast.support, reason="Fixed")
+    client.force_login(cast.charlie)
+    page = client.get(f"/clients/{bob_at_charlie.pk}/").content.decode()
+    assert "The address was reactivated: opt back in" in page
+    assert any(
+        n.startswith("Support reactivated bob@example.test, as you") for n in notes_of(cast.charlie)
+    )
+    assert any(
+        n.startswith("Support reactivated bob@example.test: emails")
+        for n in notes_of(cast.alice_admin)
+    )
