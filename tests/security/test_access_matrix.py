@@ -31,6 +31,8 @@ MATRIX = [
     ("GET", "/emails/statuses/", STAFF_PAGE),
     ("POST", "/clients/{bob}/emails/send/", (302, 400, 400, 404, 403)),
     ("POST", "/clients/{bob}/appointments/book/", (302, 400, 400, 404, 403)),  # empty form
+    ("GET", "/clients/{bob}/emails/{email}/resend/", ALICE_OBJECT),
+    ("POST", "/clients/{bob}/emails/{email}/resend/", (302, 400, 400, 404, 403)),  # not failed
     ("GET", "/clients/{bob}/emails/send/", (405, 405, 405, 405, 405)),
     ("POST", "/clients/{bob}/opt-in/", (302, 302, 302, 404, 403)),
     ("GET", "/clients/{bob}/ask-reactivation/", ALICE_OBJECT),
@@ -52,6 +54,7 @@ MATRIX = [
     ("POST", "/api/clients/{bob}/emails", (401, 415, 415, 404, 403)),  # form-encoded body
     ("POST", "/api/clients/{bob}/appointments", (401, 415, 415, 404, 403)),
     ("POST", "/api/appointments/{appointment}", (401, 405, 405, 405, 403)),  # PATCH, DELETE
+    ("POST", "/api/clients/{bob}/emails/{email}/resend", (401, 415, 415, 404, 403)),
     ("GET", "/admin/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/suppression/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/reactivationask/", (302, 302, 302, 302, 200)),
@@ -84,6 +87,8 @@ COVERED = {
     "client-appointment-book",
     "api-client-appointments",
     "api-appointment",
+    "email-resend",
+    "api-email-resend",
     "client-opt-in",
     "client-reactivation-ask",
     "clinic-settings",
