@@ -23,9 +23,12 @@ def _form_link_pattern() -> re.Pattern:
     return re.compile(origin + r"/forms/[^\s\"'<>]*")
 
 
-def form_links_masked(body: str) -> str:
-    """The body with every smart-form link replaced by words saying what it was."""
-    return _form_link_pattern().sub(FORM_LINK_MASKED, body)
+def form_links_masked(body: str, token: str = "") -> str:
+    """The body with every smart-form link replaced by words saying what it was; the email's own
+    form token too, wherever it stands (a link written under an address the site no longer
+    answers at, after a move, is still the client's key)."""
+    masked = _form_link_pattern().sub(FORM_LINK_MASKED, body)
+    return masked.replace(token, FORM_LINK_MASKED) if token else masked
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class EmailAsSent:
 
 def client_email(*, client: Client, email_id) -> OutboundEmail:
     """One of the client's emails, in the clinic's scope: another clinic's email is a 404."""
-    emails = OutboundEmail.objects.select_related("clinic", "sent_by", "replaces")
+    emails = OutboundEmail.objects.select_related("clinic", "sent_by", "form_request")
     return get_object_or_404(emails, client=client, pk=email_id)
 
 
@@ -47,10 +50,11 @@ def email_as_sent(*, client: Client, email_id) -> EmailAsSent:
     bytes (downloaded one by one)."""
     email = client_email(client=client, email_id=email_id)
     attachments = list(email.attachments.defer("content").order_by("id"))
+    token = email.form_request.token if email.form_request_id else ""
     return EmailAsSent(
         email=email,
-        body_text=form_links_masked(email.body_text),
-        body_html=form_links_masked(email.body_html),
+        body_text=form_links_masked(email.body_text, token),
+        body_html=form_links_masked(email.body_html, token),
         attachments=attachments,
     )
 

@@ -5,6 +5,8 @@ the files with their email."""
 
 import base64
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
 
 import pytest
 from django.utils import timezone
@@ -20,6 +22,8 @@ from messaging.sending.delivery import email_deliver
 from messaging.sending.triggers import direct_message_send, invoice_send, smart_form_send
 from tests.factories import ClientFactory, InvoiceFactory, SmartFormFactory
 from tests.sending.test_every_esp import sending_through
+from tests.sending.test_own_smtp import own_smtp_clinic, security, smtp_server  # noqa: F401
+from tests.sending.tls_smtp import smtp_authority  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +128,17 @@ def test_a_smart_forms_link_is_masked_in_both_bodies_for_staff(esp_simulator, ca
     assert token not in html.content.decode()
     assert FORM_LINK_MASKED in html.content.decode()
     assert "Pelvic health questionnaire" in html.content.decode()
+
+
+def test_the_link_stays_masked_after_the_site_moves(esp_simulator, cast, aoife, client, settings):
+    email, token = form_delivered(cast, aoife)
+    settings.SITE_URL = "https://new-home.clinicmail.test"
+
+    client.force_login(cast.alice)
+    page = client.get(page_url(aoife, email)).content.decode()
+    html = client.get(f"/clients/{aoife.pk}/emails/{email.id}/html/").content.decode()
+    assert token not in page and token not in html
+    assert FORM_LINK_MASKED in html
 
 
 def test_the_html_is_served_under_its_own_restrictive_policy(esp_simulator, cast, aoife, client):
@@ -231,3 +246,20 @@ def test_retention_deletes_the_files_with_their_email(postmark, cast, aoife):
     with scopes_disabled():
         assert not OutboundEmail.objects.filter(pk=email.pk).exists()
     assert not EmailAttachment.objects.filter(email_id=email.pk).exists()
+
+
+def test_through_the_clinics_own_server_the_pdf_kept_is_the_one_it_took(
+    cast,
+    aoife,
+    own_smtp_clinic,  # noqa: F811  (fixture)
+    smtp_server,  # noqa: F811  (fixture)
+):
+    email = invoice_delivered(cast, aoife)
+
+    [received] = smtp_server.mailbox.messages
+    mime = message_from_bytes(received.original_content, policy=default_policy)
+    [pdf] = [part for part in mime.walk() if part.get_content_type() == "application/pdf"]
+    assert email.from_header == str(mime["From"])
+    assert email.reply_to_header == str(mime["Reply-To"])
+    with scopes_disabled():
+        assert bytes(email.attachments.get().content) == pdf.get_content()
