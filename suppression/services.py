@@ -116,6 +116,32 @@ def client_opt_out(*, client: Client, reason: str) -> bool:
     return bool(changed)
 
 
+NO_REMINDER_TEMPLATE = "no_reminder"
+
+
+def no_reminder_notify(*, client: Client, why: str) -> int:
+    """Tells the practitioner of each upcoming appointment of a client who was just opted out
+    that its reminder will not go out, with the appointment's time on the clinic's clock: the
+    client would otherwise simply not come, and nobody would know why. Returns how many were
+    told. Every opt-out calls it (an ESP's bounce or complaint, an unsubscribe, and
+    any opt-out staff make); call it inside the clinic's scope."""
+    upcoming = Appointment.objects.filter(
+        client=client, status=Appointment.Status.BOOKED, start__gt=timezone.now()
+    ).select_related("practitioner", "client", "clinic")
+    for appointment in upcoming:
+        notification_create(
+            clinic=appointment.clinic,
+            recipient=appointment.practitioner,
+            text=notification_render(
+                NO_REMINDER_TEMPLATE,
+                {"appointment": appointment, "why": why},
+                clinic=appointment.clinic,
+            ),
+            client=client,
+        )
+    return len(upcoming)
+
+
 class Refused(Exception):
     """A support or clinic action that may not happen, with the reason in words."""
 

@@ -6,12 +6,11 @@ It happens once per email, whichever path (the send task or a webhook) learns of
 from django.utils import timezone
 from django_scopes import scope
 
-from clinic.models import Appointment, Client
 from messaging.models import OutboundEmail
 from notifications.rendering import notification_render
 from notifications.services import notification_create
 from suppression.models import SuppressionReason, reason_words
-from suppression.services import client_opt_out, suppression_record
+from suppression.services import client_opt_out, no_reminder_notify, suppression_record
 
 
 def email_suppress_consequences(
@@ -91,31 +90,6 @@ def email_unsubscribe_consequences(*, email_id) -> bool:
                 client=email.client, why="they unsubscribed from appointment emails."
             )
         return opted_out
-
-
-NO_REMINDER_TEMPLATE = "no_reminder"
-
-
-def no_reminder_notify(*, client: Client, why: str) -> int:
-    """Tells the practitioner of each upcoming appointment of a client who was just opted out
-    that its reminder will not go out, with the appointment's time on the clinic's clock: the
-    client would otherwise simply not come, and nobody would know why. Returns how many were
-    told. Call it inside the clinic's scope."""
-    upcoming = Appointment.objects.filter(
-        client=client, status=Appointment.Status.BOOKED, start__gt=timezone.now()
-    ).select_related("practitioner", "client", "clinic")
-    for appointment in upcoming:
-        notification_create(
-            clinic=appointment.clinic,
-            recipient=appointment.practitioner,
-            text=notification_render(
-                NO_REMINDER_TEMPLATE,
-                {"appointment": appointment, "why": why},
-                clinic=appointment.clinic,
-            ),
-            client=client,
-        )
-    return len(upcoming)
 
 
 def email_owner(email: OutboundEmail):
