@@ -581,3 +581,93 @@ def test_a_fault_of_ours_says_so_and_is_found_before_sending(error, detail):
         "fault", OURS_WORDS.format(detail=detail), before_sending=True
     )
     assert classify_send_failure(error) == fault_failure(error)
+
+
+# Each case below builds its error inside the test, not in a parametrize list: an error built
+# while the tests are collected is built before any test runs, so its constructor's code would be
+# counted as no test's.
+
+
+def test_our_own_refusal_is_permanent_unless_told_otherwise_and_carries_our_words():
+    refusal = SmtpRefusal("The clinic's server is not allowed.")
+    assert (refusal.words, refusal.kind) == ("The clinic's server is not allowed.", "permanent")
+    assert str(refusal) == "The clinic's server is not allowed."
+    assert classify_send_failure(refusal) == SendFailure(
+        "permanent", "The clinic's server is not allowed.", before_sending=True
+    )
+    for_now = SmtpRefusal("Not now.", kind="transient")
+    assert (for_now.words, for_now.kind, str(for_now)) == ("Not now.", "transient", "Not now.")
+    assert classify_send_failure(for_now) == SendFailure(
+        "transient", "Not now.", before_sending=True
+    )
+
+
+RECIPIENT_FOR_NOW = "The clinic's server did not take the client's address for now (SMTP code {})."
+RECIPIENT_REFUSED = (
+    "The clinic's server refused to deliver to the client's address (SMTP code {}): check the "
+    "address, or ask the server's provider why."
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "words"),
+    [
+        (399, "permanent", RECIPIENT_REFUSED),
+        (400, "transient", RECIPIENT_FOR_NOW),
+        (401, "transient", RECIPIENT_FOR_NOW),
+        (499, "transient", RECIPIENT_FOR_NOW),
+        (500, "permanent", RECIPIENT_REFUSED),
+        (501, "permanent", RECIPIENT_REFUSED),
+        (550, "permanent", RECIPIENT_REFUSED),
+    ],
+)
+def test_a_refused_recipient_is_told_in_the_words_of_its_codes_class(code, kind, words):
+    error = smtplib.SMTPRecipientsRefused({"a@b.test": (code, REMOTE_TEXT)})
+    assert classify_send_failure(error) == SendFailure(
+        kind, words.format(code), before_sending=True
+    )
+
+
+NOT_AN_EMAIL_SERVER = SendFailure(
+    "permanent", "The clinic's server did not answer as an email server does.", before_sending=True
+)
+
+
+def answered_with_an_error(code: int, kind: str) -> SendFailure:
+    return SendFailure(
+        kind, f"The clinic's server answered with an error (SMTP code {code}).", before_sending=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "failure"),
+    [
+        (-1, NOT_AN_EMAIL_SERVER),
+        (199, NOT_AN_EMAIL_SERVER),
+        (200, answered_with_an_error(200, "permanent")),  # a success code where none was due
+        (201, answered_with_an_error(201, "permanent")),
+        (451, answered_with_an_error(451, "transient")),
+        (599, answered_with_an_error(599, "permanent")),
+        (600, NOT_AN_EMAIL_SERVER),
+        (601, NOT_AN_EMAIL_SERVER),
+    ],
+)
+def test_only_a_three_digit_smtp_code_is_read_as_an_answer(code, failure):
+    assert classify_send_failure(smtplib.SMTPResponseException(code, REMOTE_TEXT)) == failure
+
+
+def test_a_server_lacking_what_the_email_needs_is_a_permanent_failure_found_before_sending():
+    error = smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+    assert classify_send_failure(error) == SendFailure(
+        "permanent",
+        "The clinic's server does not support something this email needs (such as international "
+        "characters in an address).",
+        before_sending=True,
+    )
+
+
+def test_any_other_smtp_failure_is_transient_in_our_words():
+    error = smtplib.SMTPException("No suitable authentication method found.")
+    assert classify_send_failure(error) == SendFailure(
+        "transient", "The clinic's server could not take the email."
+    )
