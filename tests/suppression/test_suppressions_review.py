@@ -340,3 +340,20 @@ def test_the_notification_text():
         "appointment emails: consent is the clinic's to restore. Check with the client, then "
         "opt them back in on their page."
     )
+
+
+def test_every_clinic_whose_email_caused_it_is_told_why_though_the_review_read_one_event(cast):
+    """Both clinics' emails met the same mistaken refusal; the lift tells each its reason,
+    though it forgets the causes as it lifts."""
+    with scopes_disabled():
+        charlie_admin = MembershipFactory(
+            clinic=cast.charlie_clinic, role=Membership.Role.CLINIC_ADMIN
+        ).user
+        bo = ClientFactory(clinic=cast.charlie_clinic, name="Bo", email="bob@example.test")
+    suppressed_by(cast, cast.bob, esp="mailgun", fixture="failed_permanent_espblock", reason=HARD)
+    suppressed_by(cast, bo, esp="mailgun", fixture="failed_temporary_espblock", reason=HARD)
+    review("--apply")
+    [alice_note], [charlie_note] = notes_to(cast.alice_admin), notes_to(charlie_admin)
+    for note in (alice_note, charlie_note):
+        assert '"Hard bounce"' in note.text, note.text
+        assert "suppressed in error" not in note.text

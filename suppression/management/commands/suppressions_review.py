@@ -181,6 +181,10 @@ def suppression_lift(finding: Finding, *, actor) -> int:
         reviewed.source_event_id,
     ):
         raise Refused("suppressed again since it was reviewed: run the review again")
+    # Read before the lift, which forgets the suppression's causes.
+    caused = set(suppression.caused_by.values_list("pk", flat=True))
+    source_email = _outbound_emails().filter(pk=finding.event.email_id).first()
+    concerned = _clinics_concerned(suppression, source_email, caused)
     suppression_reactivate(
         suppression=suppression,
         actor=actor,
@@ -188,12 +192,9 @@ def suppression_lift(finding: Finding, *, actor) -> int:
         admins_told_by_caller=True,  # below, with what the review found
     )
     notified = 0
-    source_email = _outbound_emails().filter(pk=finding.event.email_id).first()
     # Least disclosure: the reason and the event only for the clinics whose emails caused it.
-    causes = set(suppression.caused_by.values_list("pk", flat=True))
-    if source_email:
-        causes.add(source_email.clinic_id)
-    for clinic in _clinics_concerned(suppression, source_email):
+    causes = caused | ({source_email.clinic_id} if source_email else set())
+    for clinic in concerned:
         clients = list(Client.objects.filter(clinic=clinic, email=suppression.address))
         opted_out = [client for client in clients if not client.appointment_comms]
         with scope(clinic=clinic.pk):
@@ -289,11 +290,11 @@ def _evidence(suppression: Suppression, source) -> tuple[list, bool]:
     return sorted(backing.values(), key=lambda event: event.pk), otherwise
 
 
-def _clinics_concerned(suppression: Suppression, source_email) -> list[Clinic]:
-    """The clinic whose email the event was about, and every clinic with a client at this
-    address whose mail is checked against this stream's list."""
+def _clinics_concerned(suppression: Suppression, source_email, caused: set[int]) -> list[Clinic]:
+    """The clinic whose email the event was about, the clinics whose emails caused the
+    suppression, and every clinic with a client at this address whose mail is checked against
+    this stream's list."""
     concerned = {source_email.clinic_id} if source_email else set()
-    caused = set(suppression.caused_by.values_list("pk", flat=True))
     concerned |= caused
     for clinic in Clinic.objects.filter(clients__email=suppression.address).distinct():
         if suppression_stream(clinic) == suppression.stream or clinic.pk in caused:
