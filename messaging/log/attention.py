@@ -15,7 +15,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.fields import CharField
 from django.utils import timezone
 
-from clinic.models import Appointment, Clinic, Membership, User
+from clinic.models import Appointment, Client, Clinic, Membership, User
 from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
 from suppression.selectors import applicable_suppressions
@@ -123,8 +123,11 @@ def attention_emails(*, clinic: Clinic, wanted: AttentionFilter) -> QuerySet[Out
     since = timezone.now() - timedelta(days=settings.EMAIL_LOG_RETENTION_DAYS)
     emails = OutboundEmail.objects.filter(condition, clinic=clinic, created_at__gte=since)
     if wanted.practitioner is not None:
+        # Their appointments by id, not by a join: a join to every appointment of the clinic
+        # under an OR made PostgreSQL hash the whole appointment table (docs/benchmarks.md).
+        held = Appointment.objects.filter(clinic=clinic, practitioner=wanted.practitioner)
         emails = emails.filter(
-            Q(sent_by=wanted.practitioner) | Q(appointment__practitioner=wanted.practitioner)
+            Q(sent_by=wanted.practitioner) | Q(appointment_id__in=held.values("pk"))
         )
     return (
         emails.annotate(problem=_problem_case())
@@ -155,15 +158,17 @@ def unremindable_appointments(*, clinic: Clinic, wanted: AttentionFilter) -> Que
     clinic; what the clinic may know of why is on the client's page)."""
     if not wanted.wants(Problem.NO_REMINDER):
         return Appointment.objects.none()
-    suppressed = Exists(
-        applicable_suppressions(clinic=clinic).filter(address=OuterRef("client__email"))
+    # The clinic's few unreachable clients first, then their appointments by client: read from
+    # the appointments' side, the clinic's every upcoming appointment was scanned.
+    suppressed = Exists(applicable_suppressions(clinic=clinic).filter(address=OuterRef("email")))
+    unreachable = Client.objects.filter(clinic=clinic).filter(
+        Q(appointment_comms=False) | Q(suppressed)
     )
-    appointments = (
-        Appointment.objects.filter(
-            clinic=clinic, status=Appointment.Status.BOOKED, start__gte=timezone.now()
-        )
-        .annotate(suppressed=suppressed)
-        .filter(Q(client__appointment_comms=False) | Q(suppressed=True))
+    appointments = Appointment.objects.filter(
+        clinic=clinic,
+        client_id__in=unreachable.values("pk"),
+        status=Appointment.Status.BOOKED,
+        start__gte=timezone.now(),
     )
     if wanted.practitioner is not None:
         appointments = appointments.filter(practitioner=wanted.practitioner)
