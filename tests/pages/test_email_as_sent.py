@@ -196,6 +196,16 @@ def test_an_email_not_yet_handed_over_says_so(cast, aoife, client):
     assert "Not handed over to the email service" in body
 
 
+def test_an_email_sent_before_headers_were_kept_says_so(cast, aoife, client):
+    with scope(clinic=cast.alice_clinic):
+        email = direct_message_send(client=aoife, subject="Hello", body="x", sent_by=None)
+        OutboundEmail.objects.filter(pk=email.pk).update(sent_at=timezone.now())
+    client.force_login(cast.alice)
+    body = client.get(page_url(aoife, email)).content.decode()
+    assert body.count("Not recorded: it was sent before headers were kept") == 2
+    assert "Not handed over" not in body
+
+
 @pytest.fixture
 def api(cast):
     api_client = APIClient()
