@@ -5,11 +5,22 @@ from types import SimpleNamespace
 
 import pytest
 
+from clinic.models import Client, SmartForm, SmartFormRequest
 from messaging.log import presentation
 from messaging.log.presentation import (
+    FormAnswer,
+    FormRequestShown,
+    StatusExplained,
     client_email_context,
     email_log_context,
+    engagement_words,
+    event_not_counted,
+    form_answers,
+    form_request_shown,
+    opt_in_refusal,
+    shown_status,
     status_help,
+    status_legend,
     status_tone,
 )
 
@@ -164,3 +175,236 @@ def test_a_failure_not_caused_by_the_address_is_explained_as_what_it_was(cause, 
 def test_a_failure_with_no_cause_or_another_is_the_addresss():
     for cause in ("", "address", "whatever"):
         assert "Check the address with the client." in status_help("failed", cause)
+
+
+# The pure parts of the client's page, pinned word for word: an email's or event's tracking,
+# a form's state, why a client cannot be opted in, the legend and a completed form's answers.
+
+SWITCHED_OFF = "Opens and clicks are not tracked for this email (the clinic switched tracking off)."
+OWN_SERVER = (
+    "Opens and clicks are not tracked for this email (it went through the clinic's own mail "
+    "server)."
+)
+
+
+def an_email(status="delivered", *, engagement_tracked=True, tracked=True):
+    return SimpleNamespace(status=status, engagement_tracked=engagement_tracked, tracked=tracked)
+
+
+@pytest.mark.parametrize(
+    ("engagement_tracked", "tracked", "words"),
+    [
+        (True, True, ""),
+        (True, False, ""),
+        (False, True, SWITCHED_OFF),
+        (False, False, OWN_SERVER),
+    ],
+)
+def test_the_log_says_why_opens_and_clicks_are_not_tracked(engagement_tracked, tracked, words):
+    email = an_email(engagement_tracked=engagement_tracked, tracked=tracked)
+    assert engagement_words(email) == words
+
+
+@pytest.mark.parametrize("status", sorted(TONES))
+def test_a_tracked_email_shows_its_own_status(status):
+    assert shown_status(an_email(status)) == status
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [(status, status) for status in sorted(set(TONES) - {"opened", "clicked"})]
+    + [("opened", "delivered"), ("clicked", "delivered")],
+)
+def test_an_untracked_email_raised_by_an_open_or_click_shows_as_delivered(status, shown):
+    assert shown_status(an_email(status, engagement_tracked=False)) == shown
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (
+            "opened",
+            "The email service reported an open although tracking was off for this email; "
+            "it is not counted.",
+        ),
+        (
+            "clicked",
+            "The email service reported a click although tracking was off for this email; "
+            "it is not counted.",
+        ),
+    ]
+    + [(status, "") for status in sorted(set(TONES) - {"opened", "clicked"})],
+)
+def test_an_open_or_click_of_an_untracked_email_is_listed_as_not_counted(status, words):
+    email = an_email("delivered", engagement_tracked=False)
+    assert event_not_counted(email, SimpleNamespace(status=status)) == words
+
+
+@pytest.mark.parametrize("status", sorted(TONES))
+def test_every_event_of_a_tracked_email_counts(status):
+    assert event_not_counted(an_email("delivered"), SimpleNamespace(status=status)) == ""
+
+
+def a_form_request(state="pending", *newest_statuses):
+    form_request = SmartFormRequest(state=state)
+    form_request.newest_emails = [SimpleNamespace(status=status) for status in newest_statuses]
+    return form_request
+
+
+NOT_DELIVERED = (
+    "The email with the form's link was not delivered, so the client cannot fill it in: the "
+    "email log says why."
+)
+AS_SPAM = "The client reported the email with the form's link as spam."
+
+
+@pytest.mark.parametrize(
+    ("state", "newest", "label", "tone", "words"),
+    [
+        ("completed", ["failed"], "Completed", "ok", ""),
+        ("completed", ["spam_report"], "Completed", "ok", ""),
+        ("completed", [], "Completed", "ok", ""),
+        ("pending", [], "Waiting for the client", "info", ""),
+        ("pending", ["delivered"], "Waiting for the client", "info", ""),
+        ("pending", ["sending", "failed"], "Waiting for the client", "info", ""),
+        ("pending", ["failed"], "Email not delivered", "bad", NOT_DELIVERED),
+        ("pending", ["failed", "delivered"], "Email not delivered", "bad", NOT_DELIVERED),
+        ("pending", ["spam_report"], "Reported as spam", "bad", AS_SPAM),
+        ("pending", ["spam_report", "failed"], "Reported as spam", "bad", AS_SPAM),
+    ],
+)
+def test_a_form_is_shown_in_the_state_staff_should_read(state, newest, label, tone, words):
+    form_request = a_form_request(state, *newest)
+    assert form_request_shown(form_request) == FormRequestShown(form_request, label, tone, words)
+
+
+def test_a_form_shown_has_no_words_unless_given():
+    assert FormRequestShown("the form", "Completed", "ok").words == ""
+
+
+@pytest.mark.parametrize(
+    ("email", "block", "words"),
+    [
+        (
+            "",
+            None,
+            "Not possible: this client has no email address on file. Add one under Edit details.",
+        ),
+        (
+            "",
+            "a block",
+            "Not possible: this client has no email address on file. Add one under Edit details.",
+        ),
+        ("ann@example.test", "a block", "Not possible while the address is suppressed."),
+        ("ann@example.test", None, ""),
+    ],
+)
+def test_the_page_says_why_a_client_cannot_be_opted_in(email, block, words):
+    assert opt_in_refusal(Client(email=email), block) == words
+
+
+def test_the_legend_lists_every_status_in_the_logs_own_words(settings):
+    settings.SUPPORT_EMAIL = "removals@clinicmail.test"
+    legend = status_legend()
+    assert [row.status for row in legend] == [
+        "sending",
+        "processed",
+        "deferred",
+        "delivered",
+        "opened",
+        "clicked",
+        "failed",
+        "spam_report",
+        "sent",
+    ]
+    assert [row.label for row in legend] == [
+        "Sending",
+        "Processed",
+        "Deferred",
+        "Delivered",
+        "Open",
+        "Clicked",
+        "Failed",
+        "Spam report",
+        "Sent",
+    ]
+    assert [row.tone for row in legend] == [TONES[row.status] for row in legend]
+    assert [row.help for row in legend] == [status_help(row.status) for row in legend]
+    assert "ask them to email removals@clinicmail.test from this address." in legend[7].help
+    assert legend[0] == StatusExplained("sending", "Sending", "info", status_help("sending"))
+
+
+FIELDS = [
+    {"name": "allergies", "label": "Allergies", "type": "text"},
+    {"name": "consent", "label": "I consent", "type": "checkbox"},
+    {"name": "photos", "type": "checkbox"},
+    {"name": "notes", "label": "", "type": "textarea"},
+    {"name": "gp"},
+]
+
+
+def a_completed_form(responses):
+    return SmartFormRequest(
+        state="completed", form=SmartForm(title="Intake", fields=FIELDS), responses=responses
+    )
+
+
+def test_a_completed_form_reads_its_answers_in_the_forms_order_under_their_labels():
+    responses = {
+        "gp": "Dr Lee",
+        "notes": "None",
+        "photos": "False",
+        "consent": "True",
+        "allergies": "Penicillin",
+    }
+    assert form_answers(a_completed_form(responses)) == [
+        FormAnswer("Allergies", "Penicillin"),
+        FormAnswer("I consent", "Yes"),
+        FormAnswer("photos", "No"),
+        FormAnswer("notes", "None"),
+        FormAnswer("gp", "Dr Lee"),
+    ]
+
+
+def test_only_the_answered_fields_are_read():
+    assert form_answers(a_completed_form({"consent": "False", "extra": "x"})) == [
+        FormAnswer("I consent", "No")
+    ]
+
+
+@pytest.mark.parametrize("responses", [{}, None])
+def test_a_form_without_answers_reads_none(responses):
+    assert form_answers(a_completed_form(responses)) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "answer", "words"),
+    [
+        ({"type": "checkbox"}, "True", "Yes"),
+        ({"type": "checkbox"}, "False", "No"),
+        ({"type": "checkbox"}, "maybe", "maybe"),
+        ({"type": "text"}, "True", "True"),
+        ({"type": "text"}, "False", "False"),
+        ({}, "True", "True"),
+    ],
+)
+def test_a_ticked_box_reads_yes_and_an_unticked_one_no(spec, answer, words):
+    assert presentation._answer_words(spec, answer) == words
+
+
+def test_a_notification_opens_the_page_that_holds_its_email(log, monkeypatch):
+    """Without a page asked for, the email's id names the page (page_of_email, against the
+    database in tests/pages/test_notifications.py); a page asked for wins."""
+    log(["delivered"] * 45)
+    looked_up = []
+
+    def page_of_email(log, email_id):
+        looked_up.append(([email.n for email in log], email_id))
+        return 3
+
+    monkeypatch.setattr(presentation, "page_of_email", page_of_email)
+    assert email_log_context("c", None, "the email")["page"].number == 3
+    assert looked_up == [(list(range(45)), "the email")]
+    assert email_log_context("c", "2", "the email")["page"].number == 2
+    assert email_log_context("c", None)["page"].number == 1
+    assert len(looked_up) == 1
