@@ -177,9 +177,9 @@ def explain(clinic) -> str:
     with scope(clinic=clinic):
         for wanted in (AttentionFilter(), AttentionFilter(practitioner=practitioner)):
             emails = attention_emails(clinic=clinic, wanted=wanted)
-            plans.append(emails[:50].explain(analyze=True))
+            plans.append(emails[:25].explain(analyze=True))
             appointments = unremindable_appointments(clinic=clinic, wanted=wanted)
-            plans.append(appointments[:51].explain(analyze=True))
+            plans.append(appointments[:26].explain(analyze=True))
     return "\n\n".join(plans)
 
 

@@ -18,8 +18,8 @@ from messaging.log.attention import (
 )
 
 PROBLEM_LABELS = dict(Problem.CHOICES)
-EMAILS_PER_PAGE = 50
-APPOINTMENTS_SHOWN = 50
+EMAILS_PER_PAGE = 25
+APPOINTMENTS_SHOWN = 25
 
 
 @require_GET
