@@ -408,3 +408,29 @@ def test_a_notification_opens_the_page_that_holds_its_email(log, monkeypatch):
     assert email_log_context("c", "2", "the email")["page"].number == 2
     assert email_log_context("c", None)["page"].number == 1
     assert len(looked_up) == 1
+
+
+class IdsOnly:
+    """A newest-first log as page_of_email reads it: its ids, in order."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def values_list(self, field, flat=False):
+        assert (field, flat) == ("id", True)
+        return list(self.ids)
+
+
+def test_the_page_of_an_email_is_counted_from_the_newest():
+    import uuid
+
+    from messaging.log.presentation import PAGE_SIZE, page_of_email
+
+    ids = [uuid.uuid4() for _ in range(PAGE_SIZE * 2 + 1)]
+    log = IdsOnly(ids)
+    assert page_of_email(log, ids[0]) == 1
+    assert page_of_email(log, str(ids[PAGE_SIZE - 1])) == 1  # the last of page 1, as text
+    assert page_of_email(log, ids[PAGE_SIZE]) == 2
+    assert page_of_email(log, ids[-1]) == 3
+    assert page_of_email(log, uuid.uuid4()) is None  # not in this client's log
+    assert page_of_email(log, "not-an-id") is None

@@ -6,17 +6,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 
 from clinic.models import Client, SmartFormRequest
-from clinic.selectors import client_form_requests, client_upcoming_appointments
 from messaging.log.forms import send_forms_for
 from messaging.log.selectors import client_email_log
-from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
 from messaging.tracking.mapping import SENDER, TEMPORARY
 from messaging.tracking.stuck import STUCK_AFTER
-from suppression.selectors import address_block, address_warning
 
 PAGE_SIZE = 20
 # When support is told of an email the ESP has not reported on, as the help says it.
@@ -205,17 +201,6 @@ def form_request_shown(form_request: SmartFormRequest) -> FormRequestShown:
     return FormRequestShown(form_request, form_request.get_state_display(), "info")
 
 
-def client_form_states(client: Client) -> list[FormRequestShown]:
-    """The client's latest smart forms, each with the state staff read (two queries)."""
-    emails = OutboundEmail.objects.only("id", "form_request_id", "status").order_by(
-        "-created_at", "-id"
-    )
-    form_requests = client_form_requests(client=client).prefetch_related(
-        Prefetch("emails", queryset=emails, to_attr="newest_emails")
-    )
-    return [form_request_shown(form_request) for form_request in form_requests]
-
-
 def opt_in_refusal(client: Client, block) -> str:
     """Why the client cannot be opted back in to appointment emails now, or "" when they can
     (as suppression.services.client_opt_in decides)."""
@@ -224,30 +209,6 @@ def opt_in_refusal(client: Client, block) -> str:
     if block is not None:
         return "Not possible while the address is suppressed."
     return ""
-
-
-def client_live_context(client: Client, page_number, email_id=None) -> dict:
-    """What the client's page refreshes together: the email log, the address's state and the
-    client's consent, and the smart forms' states. A bounce changes all three at once, so they
-    are read in one request and never contradict each other."""
-    block = address_block(clinic=client.clinic, address=client.email)
-    return {
-        **email_log_context(client, page_number, email_id),
-        "address_block": block,
-        "address_warning": address_warning(clinic=client.clinic, address=client.email),
-        "opt_in_refusal": opt_in_refusal(client, block),
-        "form_requests": client_form_states(client),
-    }
-
-
-def client_summary_context(client: Client, page_number, forms=None, email_id=None) -> dict:
-    """Everything the client summary shows: its live parts, the upcoming appointments and the
-    send forms (`forms` when a submitted one is shown again, else empty ones)."""
-    return {
-        **client_live_context(client, page_number, email_id),
-        "appointments": client_upcoming_appointments(client=client),
-        "forms": forms if forms is not None else send_forms_for(client),
-    }
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ from clinic.models import Client, SmartFormRequest
 from messaging.log.as_sent import email_as_sent, email_attachment
 from messaging.log.audit import email_log_viewed
 from messaging.log.forms import ResendForm, send_forms_for
+from messaging.log.page_context import client_live_context, client_summary_context
 from messaging.log.presentation import (
     CAUSE_HELP,
     TRACKING_CAVEAT,
-    client_live_context,
-    client_summary_context,
     form_answers,
     status_legend,
 )
