@@ -1,7 +1,7 @@
 """The log's help for an email still in flight says when support is told, as the stuck-email
 check decides it (messaging/tracking/stuck.py), not as a copy of its number."""
 
-import importlib
+import importlib.util
 from datetime import timedelta
 
 import pytest
@@ -12,15 +12,18 @@ from messaging.tracking import stuck
 
 @pytest.fixture
 def help_reloaded(monkeypatch):
-    """The help as it reads once STUCK_AFTER is changed (the module is reloaded after)."""
+    """The help as a fresh copy of the module reads it once STUCK_AFTER is changed. A copy, not
+    a reload: reloading the module itself would give its classes new identities under the feet
+    of every other test that imported them."""
 
-    def reload(after: timedelta):
+    def fresh_copy(after: timedelta):
         monkeypatch.setattr(stuck, "STUCK_AFTER", after)
-        return importlib.reload(presentation)
+        spec = importlib.util.find_spec(presentation.__name__)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
-    yield reload
-    monkeypatch.undo()
-    importlib.reload(presentation)
+    return fresh_copy
 
 
 def test_the_help_names_the_stuck_emails_delay():
