@@ -23,7 +23,7 @@ from clinic.smart_forms import smart_form_link_expired
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.engagement import engagement_tracked_for
 from messaging.sending.outbox import email_prepare, emails_enqueue, send_permission
-from messaging.sending.triggers import _quota_place, _refused_over_quota
+from messaging.sending.triggers import quota_place, refused_over_quota
 from messaging.status import EmailStatus
 from suppression.selectors import MailPermission
 from suppression.streams import sending_stream
@@ -71,7 +71,7 @@ def email_resend(*, email: OutboundEmail, address: str | None = None, sent_by) -
     """Resends a failed email, to `address` when given (the client's corrected address, already
     checked by the caller's form), in one step: the address is saved and the email sent together,
     or neither. Raises NotResendable for an email that did not fail."""
-    with _quota_place(email.clinic) as allowed:
+    with quota_place(email.clinic) as allowed:
         # Checked under the clinic's quota lock, so two resends of one email cannot both go.
         email = OutboundEmail.objects.select_related("clinic", "form_request__form").get(
             pk=email.pk
@@ -83,7 +83,7 @@ def email_resend(*, email: OutboundEmail, address: str | None = None, sent_by) -
         if address:
             client.email = address
         if not allowed:
-            return Resend(_refused_over_quota(client=client, kind=email.kind, sent_by=sent_by))
+            return Resend(refused_over_quota(client=client, kind=email.kind, sent_by=sent_by))
         permission = send_permission(client, email.kind)
         if not permission.allowed:
             return Resend(_refused(email, client, permission, sent_by))

@@ -44,7 +44,7 @@ QUOTA_LOCK = 7301
 
 
 @contextmanager
-def _quota_place(clinic: Clinic):
+def quota_place(clinic: Clinic):
     """Yields whether the clinic may start one more email by hand; holds the clinic's quota lock
     until the caller's email is saved (the end of this transaction)."""
     with transaction.atomic():
@@ -53,7 +53,7 @@ def _quota_place(clinic: Clinic):
         yield not daily_quota_reached(clinic)
 
 
-def _refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
+def refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
     """A send by hand past the quota: nothing is saved or queued. The unsaved email carries the
     refusal's code and words, which the caller shows at once as for any refusal."""
     logger.warning(
@@ -76,11 +76,9 @@ def _refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
 
 
 def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> OutboundEmail:
-    with _quota_place(client.clinic) as allowed:
+    with quota_place(client.clinic) as allowed:
         if not allowed:
-            return _refused_over_quota(
-                client=client, kind=EmailKind.DIRECT_MESSAGE, sent_by=sent_by
-            )
+            return refused_over_quota(client=client, kind=EmailKind.DIRECT_MESSAGE, sent_by=sent_by)
         return email_send(
             client=client,
             kind=EmailKind.DIRECT_MESSAGE,
@@ -90,9 +88,9 @@ def direct_message_send(*, client: Client, subject: str, body: str, sent_by) -> 
 
 
 def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
-    with _quota_place(invoice.client.clinic) as allowed:
+    with quota_place(invoice.client.clinic) as allowed:
         if not allowed:
-            return _refused_over_quota(
+            return refused_over_quota(
                 client=invoice.client, kind=EmailKind.INVOICE, sent_by=sent_by
             )
         return email_send(
@@ -102,9 +100,9 @@ def invoice_send(*, invoice: Invoice, sent_by) -> OutboundEmail:
 
 def smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEmail:
     """Sends a smart form's personal link; a refused send creates no form request."""
-    with _quota_place(client.clinic) as allowed:
+    with quota_place(client.clinic) as allowed:
         if not allowed:
-            return _refused_over_quota(client=client, kind=EmailKind.SMART_FORM, sent_by=sent_by)
+            return refused_over_quota(client=client, kind=EmailKind.SMART_FORM, sent_by=sent_by)
         return _smart_form_send(form=form, client=client, sent_by=sent_by)
 
 

@@ -54,6 +54,18 @@ def described(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def assert_readable(page, where: str = "") -> None:
+    """No serious axe-core violation, no reference to a missing id, no sideways scrolling at the
+    page's own width."""
+    label = f"{where or page.url}: "
+    violations = serious_violations(page)
+    assert not violations, label + described(violations)
+    assert page.evaluate(BROKEN_REFERENCES) == [], label
+    width = page.viewport_size["width"]
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{label}{scroll} px wide at {width} px"
+
+
 class AccessibilityWalk:
     """Checks each page it is shown and remembers what failed, so one run lists every page's
     problems at once rather than stopping at the first."""

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from clinic.models import Appointment, Membership
 from messaging.booking.local_time import local_time_read
 from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_accessibility import BROKEN_REFERENCES, described, serious_violations
+from tests.browser.test_accessibility import assert_readable
 from tests.browser.test_time_zones import next_clock_change, next_weekday, no_horizontal_scroll
 from tests.factories import PASSWORD, ClientFactory, ClinicFactory, MembershipFactory
 
@@ -38,12 +38,6 @@ def harbour(db):
         )
         client = ClientFactory(clinic=clinic, name="Łukasz Żółć", email="lukasz@example.test")
     return client
-
-
-def accessible(page) -> None:
-    violations = serious_violations(page)
-    assert not violations, described(violations)
-    assert page.evaluate(BROKEN_REFERENCES) == []
 
 
 def book(page, day, at: str, practitioner: str = "Aoife O’Brien") -> None:
@@ -73,7 +67,7 @@ def test_a_receptionist_books_at_ten_new_york_time_and_the_confirmation_says_ten
         appointment = Appointment.objects.get(client=harbour)
     local = timezone.localtime(appointment.start, NEW_YORK)
     assert (local.date(), local.time()) == (tuesday, time(10, 0))
-    accessible(page)
+    assert_readable(page)
     screenshot(page, "booking-1280")
 
 
@@ -93,7 +87,7 @@ def test_on_a_phone_a_time_the_clocks_skip_or_repeat_is_refused_or_asked_about(h
         expect(form.get_by_role("alert")).to_contain_text("happens twice in New York time")
         form.get_by_label("The second 01:30 EST (after the clocks go back)").check()
     no_horizontal_scroll(page)
-    accessible(page)
+    assert_readable(page)
     screenshot(page, "booking-390")
     with scopes_disabled():
         assert not Appointment.objects.filter(client=harbour).exists()

@@ -13,7 +13,7 @@ from messaging.models import OutboundEmail
 from messaging.sending.delivery import email_deliver
 from messaging.sending.triggers import invoice_send, smart_form_send
 from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_accessibility import BROKEN_REFERENCES, described, serious_violations
+from tests.browser.test_accessibility import assert_readable
 from tests.factories import PASSWORD, ClientFactory, InvoiceFactory, SmartFormFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -50,14 +50,6 @@ def aoife_mailed(cast, esp_simulator):
     return aoife, invoice_email, form_email, form_request, pdf
 
 
-def assert_fits_and_accessible(page, width: int) -> None:
-    violations = serious_violations(page)
-    assert not violations, described(violations)
-    assert page.evaluate(BROKEN_REFERENCES) == []
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide at {width} px"
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_practitioner_reads_the_email_as_sent_from_the_log(cast, new_page, aoife_mailed, width):
     aoife, invoice_email, form_email, form_request, pdf = aoife_mailed
@@ -78,7 +70,7 @@ def test_a_practitioner_reads_the_email_as_sent_from_the_log(cast, new_page, aoi
     assert FORM_LINK_MASKED in page.frames[1].content()
     # The frame runs nothing: its document has no script and the sandbox allows none.
     assert page.frames[1].evaluate("() => document.scripts.length") == 0
-    assert_fits_and_accessible(page, width)
+    assert_readable(page)
     # Chromium leaves a sandboxed frame (its own process) blank in a full-page capture taller
     # than the window: the window is made as tall as the page first.
     height = page.evaluate("document.documentElement.scrollHeight")
@@ -109,7 +101,7 @@ def test_the_legend_and_a_forms_answers_are_one_click_away(cast, new_page, aoife
     for label in ("Sending", "Delivered", "Open", "Clicked", "Failed", "Spam report"):
         expect(legend).to_contain_text(label)
     expect(page.locator(".caveat")).to_contain_text("opens and clicks are a strong sign")
-    assert_fits_and_accessible(page, width)
+    assert_readable(page)
     screenshot(page, f"status-legend-{width}")
 
     page.goto(f"/clients/{aoife.pk}/")
@@ -117,5 +109,5 @@ def test_the_legend_and_a_forms_answers_are_one_click_away(cast, new_page, aoife
     page.wait_for_url(f"**/forms/{form_request.pk}/")
     expect(page.locator(".form-answers")).to_contain_text("Reason for visit")
     expect(page.locator(".form-answers")).to_contain_text("Łukasz said to ask")
-    assert_fits_and_accessible(page, width)
+    assert_readable(page)
     screenshot(page, f"form-answers-{width}")

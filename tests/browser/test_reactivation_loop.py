@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from messaging.tracking.consequences import email_suppress_consequences
 from suppression.models import ReactivationAsk, SuppressionReason
 from tests.browser.conftest import log_in, screenshot, support_log_in
-from tests.browser.test_accessibility import BROKEN_REFERENCES, described, serious_violations
+from tests.browser.test_accessibility import assert_readable
 from tests.factories import PASSWORD, AppointmentFactory, ClientFactory, OutboundEmailFactory
 
 pytestmark = [pytest.mark.browser]
@@ -42,14 +42,6 @@ def bounced_aoife(cast):
     return aoife
 
 
-def accessible(page, where: str) -> None:
-    violations = serious_violations(page)
-    assert not violations, f"{where}:\n{described(violations)}"
-    assert page.evaluate(BROKEN_REFERENCES) == [], where
-    width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, where
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_practitioner_asks_support_reactivates_and_she_opts_the_client_back_in(
     cast, bounced_aoife, new_page, eager_celery, esp_simulator, width
@@ -64,13 +56,13 @@ def test_a_practitioner_asks_support_reactivates_and_she_opts_the_client_back_in
     alice.goto(f"/clients/{bounced_aoife.pk}/")
     prefs = alice.locator("#communication")
     expect(prefs).to_contain_text("Address suppressed")
-    accessible(alice, "client page, suppressed")
+    assert_readable(alice, "client page, suppressed")
     screenshot(alice, f"reactivation-loop-1-suppressed-{width}")
     prefs.get_by_role("link", name="Ask support to reactivate this address").click()
 
     expect(alice.locator("h1")).to_contain_text("Ask support to reactivate")
     alice.get_by_label("Note to support").fill(NOTE)
-    accessible(alice, "ask page")
+    assert_readable(alice, "ask page")
     screenshot(alice, f"reactivation-loop-2-ask-{width}")
     alice.get_by_role("button", name="Ask support").click()
     expect(alice.locator("#reactivation-asked")).to_contain_text("Waiting for support")
@@ -98,7 +90,7 @@ def test_a_practitioner_asks_support_reactivates_and_she_opts_the_client_back_in
     )
     expect(opt_in).to_be_visible(timeout=15_000)
     expect(prefs).not_to_contain_text("Address suppressed")
-    accessible(alice, "client page, reactivated")
+    assert_readable(alice, "client page, reactivated")
     screenshot(alice, f"reactivation-loop-6-reactivated-{width}")
 
     alice.goto("/notifications/")
