@@ -431,14 +431,16 @@ def _asks_close(suppression: Suppression, actor, reason: str) -> set[int]:
                 suppression=suppression, state=ReactivationAsk.State.OPEN
             ).select_related("clinic", "suppression", "asked_by")
         )
-        ReactivationAsk.objects.filter(pk__in=[ask.pk for ask in asks]).update(
-            state=ReactivationAsk.State.REACTIVATED,
-            answered_by=actor,
-            answered_at=timezone.now(),
-            answer=reason,
-        )
-    for ask in asks:
-        ask.refresh_from_db()
+        answered = {
+            "state": ReactivationAsk.State.REACTIVATED,
+            "answered_by": actor,
+            "answered_at": timezone.now(),
+            "answer": reason,
+        }
+        ReactivationAsk.objects.filter(pk__in=[ask.pk for ask in asks]).update(**answered)
+    for ask in asks:  # as stored, keeping the clinic, suppression and asker already read
+        for field, value in answered.items():
+            setattr(ask, field, value)
         _ask_answer_notify(ask)
     return {ask.asked_by_id for ask in asks if ask.asked_by_id}
 

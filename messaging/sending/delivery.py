@@ -198,7 +198,8 @@ def _record_sent(email: OutboundEmail, message_id: str, message: AnymailMessage 
     status = EmailStatus.PROCESSED if email.tracked else EmailStatus.SENT
     now = timezone.now()
     raised = Q(status_rank__lt=STATUS_RANK[status])
-    if message is not None:
+    if message is not None and message.attachments:
+        # Once per email: a send recorded again (found accepted earlier) replaces the files.
         EmailAttachment.objects.filter(email=email).delete()
         EmailAttachment.objects.bulk_create(_attachments_as_sent(email, message))
     as_sent = (
