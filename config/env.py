@@ -51,6 +51,22 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def env_percent(name: str, default: float) -> float:
+    """A percentage, 0 to 100 ("4" or "0.08"), as a number of percent."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a percentage such as 4 or 0.08, not {value!r}"
+        ) from None
+    if not 0 < number <= 100:
+        raise ImproperlyConfigured(f"{name} must be above 0 and at most 100, not {number}")
+    return number
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None:

@@ -13,6 +13,7 @@ from config.env import (
     env_database,
     env_int,
     env_list,
+    env_percent,
     env_required,
     env_str,
     env_url,
@@ -357,6 +358,24 @@ SMART_FORM_LINK_DAYS = env_int("SMART_FORM_LINK_DAYS", 30, minimum=1)
 # (confirmations, cancellations, reminders) count towards it but are never refused: patients must
 # get their reminders.
 DAILY_SEND_QUOTA = env_int("DAILY_SEND_QUOTA", 2000, minimum=1)
+# The reputation guard (messaging/reputation/): one clinic's bad addresses must not stop every
+# clinic's mail, as all share the platform's sending reputation. Over the last GUARD_WINDOW_DAYS
+# days of a clinic's emails (days on its clock), counting only what the address caused (hard
+# bounces, spam complaints), and only on enough evidence (GUARD_MIN_SENDS emails handed over and
+# GUARD_MIN_EVENTS such events of a kind): at a warning threshold its admins and support are told
+# once per crossing; at a hold threshold its mail to addresses never delivered to is held until
+# support releases it. Thresholds in percent, below the ESPs' own (Amazon SES reviews an account
+# at 5% bounces and 0.1% complaints; Gmail and Yahoo refuse bulk senders above 0.3% spam).
+GUARD_WINDOW_DAYS = env_int("GUARD_WINDOW_DAYS", 7, minimum=1)
+GUARD_MIN_SENDS = env_int("GUARD_MIN_SENDS", 200, minimum=1)
+GUARD_MIN_EVENTS = env_int("GUARD_MIN_EVENTS", 5, minimum=1)
+GUARD_BOUNCE_WARNING_PERCENT = env_percent("GUARD_BOUNCE_WARNING_PERCENT", 4.0)
+GUARD_BOUNCE_HOLD_PERCENT = env_percent("GUARD_BOUNCE_HOLD_PERCENT", 8.0)
+GUARD_COMPLAINT_WARNING_PERCENT = env_percent("GUARD_COMPLAINT_WARNING_PERCENT", 0.08)
+GUARD_COMPLAINT_HOLD_PERCENT = env_percent("GUARD_COMPLAINT_HOLD_PERCENT", 0.3)
+# A held email released more than this many days after it was written is failed with words
+# instead of sent: an appointment or a message that old may no longer be right.
+HELD_EMAIL_MAX_DAYS = env_int("HELD_EMAIL_MAX_DAYS", 3, minimum=1)
 # Every other table holding patient data, deleted (or its personal fields cleared) by the same
 # nightly job (messaging/log/retention.py); the table is in docs/operations.md.
 RECEIVED_BATCH_RETENTION_DAYS = env_int("RECEIVED_BATCH_RETENTION_DAYS", 30, minimum=1)

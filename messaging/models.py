@@ -57,6 +57,12 @@ class OutboundEmail(models.Model):
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )
+    appointment_start = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The appointment's start when this email was written: a moved appointment is "
+        "reminded again, for its new time.",
+    )
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )
@@ -162,10 +168,11 @@ class OutboundEmail(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=EmailStatus.values), name="email_status_valid"
             ),
+            # One reminder per appointment time; a resend of a failed one is its own email.
             models.UniqueConstraint(
-                fields=["appointment"],
-                condition=models.Q(kind="appointment_reminder"),
-                name="one_reminder_per_appointment",
+                fields=["appointment", "appointment_start"],
+                condition=models.Q(kind="appointment_reminder", replaces__isnull=True),
+                name="one_reminder_per_appointment_time",
             ),
         ]
 
@@ -294,3 +301,151 @@ class EmailAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class EmailDayCount(models.Model):
+    """How many of a clinic's emails of one day (on the clinic's clock, the day each was saved)
+    stand at one status, failure cause, refusal and hand-over: the figures the overviews and
+    the reputation guard read instead of the email table. Kept by the database itself: a
+    trigger on the email table writes each change to `EmailCountChange`, which
+    `messaging/reputation/rollups.py` folds in here."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=20, choices=EmailStatus.choices)
+    failure_cause = models.CharField(max_length=20, blank=True)
+    refusal = models.CharField(max_length=20, blank=True)
+    handed_over = models.BooleanField(help_text="It reached the ESP or the clinic's server.")
+    emails = models.IntegerField()
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "day", "status", "failure_cause", "refusal", "handed_over"],
+                name="one_count_per_day_and_state",
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="email_count_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.emails} {self.status}"
+
+
+class EmailCountChange(models.Model):
+    """A change to `EmailDayCount` not folded in yet, written by the email table's trigger:
+    appended only, so that concurrent sends and the drain never wait on each other for a count.
+    No foreign key: a clinic being deleted leaves its last changes, which the fold drops."""
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    status = models.CharField(max_length=20, choices=EmailStatus.choices)
+    failure_cause = models.CharField(max_length=20, blank=True)
+    refusal = models.CharField(max_length=20, blank=True)
+    handed_over = models.BooleanField()
+    emails = models.IntegerField(help_text="Signed: emails that left this state count less.")
+
+    objects = ScopedManager(clinic="clinic")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.emails:+d} {self.status}"
+
+
+class DeliveredAddress(models.Model):
+    """An address the clinic's mail has reached (an ESP reported it delivered): the reputation
+    guard never holds mail to it. Written by the email table's trigger; kept while one of the
+    clinic's clients has the address (messaging/log/retention.py), long after its emails."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254, help_text="Lower case.")
+    first_delivered_at = models.DateTimeField()
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        verbose_name_plural = "delivered addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "address"], name="one_delivered_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class MailHold(models.Model):
+    """The reputation guard held a clinic's mail to addresses never delivered to, because its
+    hard bounces or spam complaints passed a hold threshold; support releases it with a reason."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="mail_holds")
+    started_at = models.DateTimeField(default=timezone.now)
+    why = models.TextField(help_text="The figures that passed the threshold, in words.")
+    sends = models.PositiveIntegerField(help_text="Emails handed over in the window.")
+    bounces = models.PositiveIntegerField(help_text="Hard bounces in the window.")
+    complaints = models.PositiveIntegerField(help_text="Spam complaints in the window.")
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    release_reason = models.TextField(blank=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic"],
+                condition=models.Q(released_at__isnull=True),
+                name="one_standing_hold_per_clinic",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "released" if self.released_at else "in force"
+        return f"Hold on {self.clinic} since {self.started_at:%Y-%m-%d %H:%M} ({state})"
+
+
+class GuardWarning(models.Model):
+    """A clinic's bounce or complaint rate crossed a threshold: its admins and support were told
+    once, with the addresses behind it. `ended_at` is set once the rate falls back below it, so
+    that the next crossing is told again."""
+
+    class Measure(models.TextChoices):
+        BOUNCES = "bounces", "Hard bounces"
+        COMPLAINTS = "complaints", "Spam complaints"
+
+    class Level(models.TextChoices):
+        WARNING = "warning", "Warning"
+        HOLD = "hold", "Hold"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="guard_warnings")
+    measure = models.CharField(max_length=20, choices=Measure.choices)
+    level = models.CharField(max_length=20, choices=Level.choices)
+    rate = models.FloatField(help_text="Percent of the emails handed over in the window.")
+    sends = models.PositiveIntegerField()
+    events = models.PositiveIntegerField()
+    addresses = models.TextField(blank=True, help_text="The addresses behind it, one per line.")
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(clinic="clinic")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "measure", "level"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_standing_warning",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_measure_display()} at {self.rate:.2f}% ({self.get_level_display()})"

@@ -5,6 +5,7 @@ from django.db.models import Case, PositiveSmallIntegerField, Value, When
 
 
 class EmailStatus(models.TextChoices):
+    HELD = "held", "Held"
     SENDING = "sending", "Sending"
     PROCESSED = "processed", "Processed"
     DEFERRED = "deferred", "Deferred"
@@ -17,8 +18,11 @@ class EmailStatus(models.TextChoices):
 
 
 # Own-SMTP mail ends at `sent` and never hears of anything later, so its rank sits with `processed`.
+# `held` (the clinic's mail to new addresses is on hold: messaging/reputation/) ranks below
+# `sending`: it was never handed over, and only a release moves it on, never an event.
 STATUS_RANK: dict[str, int] = {
-    EmailStatus.SENDING: 0,
+    EmailStatus.HELD: 0,
+    EmailStatus.SENDING: 5,
     EmailStatus.PROCESSED: 10,
     EmailStatus.SENT: 10,
     EmailStatus.DEFERRED: 20,

@@ -1,3 +1,4 @@
+import datetime
 from datetime import timedelta
 
 import factory
@@ -14,7 +15,16 @@ from clinic.models import (
     SmartFormRequest,
     User,
 )
-from messaging.models import EmailEvent, EmailKind, OutboundEmail
+from messaging.models import (
+    DeliveredAddress,
+    EmailCountChange,
+    EmailDayCount,
+    EmailEvent,
+    EmailKind,
+    GuardWarning,
+    MailHold,
+    OutboundEmail,
+)
 from notifications.models import Notification
 from suppression.models import ReactivationAsk, Suppression, SuppressionCause, SuppressionReason
 
@@ -205,3 +215,57 @@ class ReactivationAskFactory(factory.django.DjangoModelFactory):
     )
     client_name = "Aoife O’Brien"
     note = "The client confirmed the address by phone."
+
+
+class EmailDayCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailDayCount
+
+    clinic = factory.SubFactory(ClinicFactory)
+    day = datetime.date(2026, 11, 2)
+    status = "delivered"
+    handed_over = True
+    emails = 3
+
+
+class EmailCountChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailCountChange
+
+    clinic = factory.SubFactory(ClinicFactory)
+    day = datetime.date(2026, 11, 2)
+    status = "delivered"
+    handed_over = True
+    emails = 1
+
+
+class DeliveredAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeliveredAddress
+
+    clinic = factory.SubFactory(ClinicFactory)
+    address = factory.Sequence(lambda n: f"delivered-{n}@example.test")
+    first_delivered_at = factory.LazyFunction(timezone.now)
+
+
+class MailHoldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MailHold
+
+    clinic = factory.SubFactory(ClinicFactory)
+    why = "Hard bounces reached 9.0% of 300 emails in the last 7 days (hold at 8%)."
+    sends = 300
+    bounces = 27
+    complaints = 0
+
+
+class GuardWarningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GuardWarning
+
+    clinic = factory.SubFactory(ClinicFactory)
+    measure = GuardWarning.Measure.BOUNCES
+    level = GuardWarning.Level.WARNING
+    rate = 4.5
+    sends = 400
+    events = 18

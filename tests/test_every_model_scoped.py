@@ -54,6 +54,11 @@ def test_the_walk_finds_the_clinic_owned_models_we_know_of():
         "clinic.AuditEntry",
         "suppression.SuppressionCause",
         "suppression.ReactivationAsk",
+        "messaging.EmailDayCount",
+        "messaging.EmailCountChange",
+        "messaging.DeliveredAddress",
+        "messaging.MailHold",
+        "messaging.GuardWarning",
     }
     assert "suppression.Suppression" not in labels  # an address's, on the platform's stream
 

@@ -1,4 +1,4 @@
-"""The status rules (docs/architecture.md): lowest to highest, sending < processed (and sent,
+"""The status rules (docs/architecture.md): lowest to highest, held < sending < processed (and sent,
 own SMTP) < deferred < delivered < opened < clicked < failed < spam_report; an email shows the
 highest status among its events. The order here is the test's own, written from the rules."""
 
@@ -9,6 +9,7 @@ import pytest
 from messaging.status import EmailStatus, highest_status, status_rank
 
 LOWEST_TO_HIGHEST = [
+    ["held"],
     ["sending"],
     ["processed", "sent"],
     ["deferred"],
@@ -35,9 +36,16 @@ def test_ranks_follow_the_order(lower, higher):
         assert status_rank(lower) == status_rank(higher)
 
 
-def test_sending_is_the_lowest_rank_of_all():
-    assert status_rank("sending") == 0
-    assert all(status_rank(status) > 0 for status in LEVEL if status != "sending")
+def test_held_ranks_lowest_and_sending_next():
+    """A held email was never handed over: below `sending`, and every event status is above
+    both."""
+    assert status_rank("held") == 0
+    assert status_rank("sending") > status_rank("held")
+    assert all(
+        status_rank(status) > status_rank("sending")
+        for status in LEVEL
+        if status not in ("sending", "held")
+    )
 
 
 def test_ties_keep_the_first_seen():

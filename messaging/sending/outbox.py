@@ -84,6 +84,7 @@ def email_prepare(
         body_html=rendered.html,
         sent_by=sent_by,
         appointment=appointment,
+        appointment_start=appointment.start if appointment else None,
         invoice=invoice,
         form_request=form_request,
         esp=stream,

@@ -15,8 +15,11 @@ DST_SLACK = timedelta(hours=3)
 
 def appointments_due_for_reminder(*, now: datetime) -> list[Appointment]:
     """Booked appointments whose reminder is due and not yet sent (all clinics: call unscoped)."""
+    # Reminded for its present time: a moved appointment is reminded again.
     reminded = OutboundEmail.objects.filter(
-        appointment=OuterRef("pk"), kind=EmailKind.APPOINTMENT_REMINDER
+        appointment=OuterRef("pk"),
+        appointment_start=OuterRef("start"),
+        kind=EmailKind.APPOINTMENT_REMINDER,
     )
     due = []
     for hours in Clinic.objects.order_by().values_list("reminder_lead_hours", flat=True).distinct():

@@ -92,9 +92,12 @@ def _raise_to(status: str, events: list) -> None:
         )
         reason = Subquery(latest.values(words=event_words_sql())[:1])
         cause = Subquery(latest.values("cause")[:1])
+    # A held email was never handed over: no event of an ESP moves it (only a release does).
     OutboundEmail.objects.filter(
         pk__in=_any_of(event.email_id for event in events), status_rank__lt=rank
-    ).update(status=status, reason=reason, failure_cause=cause, status_changed_at=timezone.now())
+    ).exclude(status=EmailStatus.HELD).update(
+        status=status, reason=reason, failure_cause=cause, status_changed_at=timezone.now()
+    )
 
 
 def events_rematch(*, received_after) -> int:
