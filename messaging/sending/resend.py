@@ -123,8 +123,9 @@ def _resend_prepare(
 
 
 def _copy_prepare(email: OutboundEmail, client: Client, sent_by) -> OutboundEmail:
-    """The same email as saved, subject, text and HTML, to the client's address now. A reminder
-    keeps its appointment through the email it replaces: an appointment has one reminder row."""
+    """The same email as saved, subject, text and HTML, to the client's address now. A resent
+    reminder keeps its appointment and the time it reminded of: the one-reminder-per-time rule
+    counts first reminders only, so the log and needs attention still find it by appointment."""
     stream = sending_stream(client.clinic)
     return OutboundEmail.objects.create(
         clinic=email.clinic,
@@ -135,7 +136,8 @@ def _copy_prepare(email: OutboundEmail, client: Client, sent_by) -> OutboundEmai
         body_text=email.body_text,
         body_html=email.body_html,
         sent_by=sent_by,
-        appointment=None if email.kind == EmailKind.APPOINTMENT_REMINDER else email.appointment,
+        appointment=email.appointment,
+        appointment_start=email.appointment_start,
         invoice=email.invoice,
         form_request=email.form_request,
         esp=stream,

@@ -14,7 +14,12 @@ from messaging.models import EmailKind, OutboundEmail
 from messaging.status import EmailStatus
 from suppression.models import SuppressionReason
 from suppression.services import suppression_record
-from tests.factories import ClientFactory, InvoiceFactory, OutboundEmailFactory
+from tests.factories import (
+    AppointmentFactory,
+    ClientFactory,
+    InvoiceFactory,
+    OutboundEmailFactory,
+)
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -120,6 +125,33 @@ def test_correcting_the_address_resends_and_the_log_links_both(
     assert f'?email={resent.pk}#email-{resent.pk}">the email of' in body
     assert f'Resends <a href="/clients/{aoife.pk}/?email={bounced_invoice.pk}' in body
     assert resend_url(bounced_invoice) not in body  # resent: not offered twice
+
+
+def test_a_resent_reminder_keeps_its_appointment_in_the_log_and_in_needs_attention(
+    client, cast, aoife, django_capture_on_commit_callbacks
+):
+    with scopes_disabled():
+        visit = AppointmentFactory(client=aoife, practitioner=cast.alice)
+        failed = OutboundEmailFactory(
+            client=aoife,
+            kind=EmailKind.APPOINTMENT_REMINDER,
+            appointment=visit,
+            appointment_start=visit.start,
+            status=EmailStatus.FAILED,
+        )
+    client.force_login(cast.alice_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(resend_url(failed), {"email": RIGHT})
+    [resent] = resends_of(failed)
+    assert resent.appointment_id == visit.pk
+
+    log = client.get(f"/clients/{aoife.pk}/").content.decode()
+    assert f'Resends <a href="/clients/{aoife.pk}/?email={failed.pk}' in log
+    with scopes_disabled():
+        OutboundEmail.objects.filter(pk=resent.pk).update(status=EmailStatus.FAILED)
+    # Failed again: it is the appointment's practitioner's to see, though an admin resent it.
+    mine = client.get("/attention/", {"practitioner": cast.alice.pk}).content.decode()
+    assert f"?email={resent.pk}#email-{resent.pk}" in mine
 
 
 def test_a_likely_typo_is_asked_about_and_nothing_is_sent(client, cast, aoife, bounced_invoice):

@@ -7,7 +7,12 @@ from django_scopes import scope, scopes_disabled
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.selectors import appointments_due_for_reminder
 from messaging.sending.tasks import reminders_send_task
-from messaging.sending.triggers import appointment_book, appointment_cancel, reminder_prepare
+from messaging.sending.triggers import (
+    appointment_book,
+    appointment_cancel,
+    appointment_change,
+    reminder_prepare,
+)
 from tests.factories import AppointmentFactory, ClinicFactory
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
@@ -81,6 +86,54 @@ def test_a_second_reminder_for_one_appointment_is_refused_by_the_database(cast):
         assert reminder_prepare(appointment=appointment) is not None
         assert reminder_prepare(appointment=appointment) is None
     assert kinds_sent_to(cast.bob) == [EmailKind.APPOINTMENT_REMINDER]
+
+
+def reminded_times(appointment) -> list:
+    with scopes_disabled():
+        return list(
+            OutboundEmail.objects.filter(
+                appointment=appointment, kind=EmailKind.APPOINTMENT_REMINDER
+            )
+            .order_by("created_at")
+            .values_list("appointment_start", flat=True)
+        )
+
+
+def test_a_moved_appointment_is_reminded_again_for_its_new_time_only(
+    cast, esp_simulator, django_capture_on_commit_callbacks
+):
+    first = timezone.now() + timedelta(hours=3)
+    later = first + timedelta(hours=2)
+    with scopes_disabled():
+        appointment = AppointmentFactory(client=cast.bob, practitioner=cast.alice, start=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_send_task() == 1
+        with scope(clinic=cast.alice_clinic):
+            appointment_change(appointment=appointment, start=later)
+        assert reminders_send_task() == 1
+        assert reminders_send_task() == 0
+        with scope(clinic=cast.alice_clinic):
+            appointment_change(appointment=appointment, start=first)  # back to a time reminded of
+        assert reminders_send_task() == 0
+    assert reminded_times(appointment) == [first, later]
+    with scopes_disabled():
+        reminders = OutboundEmail.objects.filter(kind=EmailKind.APPOINTMENT_REMINDER)
+        assert all(len(esp_simulator.messages(email_id=str(r.pk))) == 1 for r in reminders)
+
+
+def test_a_moved_then_cancelled_appointment_gets_no_new_reminder(
+    cast, django_capture_on_commit_callbacks
+):
+    first = timezone.now() + timedelta(hours=3)
+    with scopes_disabled():
+        appointment = AppointmentFactory(client=cast.bob, practitioner=cast.alice, start=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_send_task() == 1
+        with scope(clinic=cast.alice_clinic):
+            appointment_change(appointment=appointment, start=first + timedelta(hours=1))
+            appointment_cancel(appointment=appointment)
+        assert reminders_send_task() == 0
+    assert reminded_times(appointment) == [first]
 
 
 # 10:00 local on the Sunday of each change, and its reminder 24 wall-clock hours before (UTC),

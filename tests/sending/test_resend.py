@@ -214,13 +214,15 @@ def test_a_reminder_is_resent_beside_the_appointments_one_reminder(
             client=aoife,
             kind=EmailKind.APPOINTMENT_REMINDER,
             appointment=appointment,
+            appointment_start=appointment.start,
             status=EmailStatus.FAILED,
         )
     with django_capture_on_commit_callbacks(execute=True):
         resent = resend(cast, failed).email
 
     assert resent.kind == EmailKind.APPOINTMENT_REMINDER
-    assert resent.replaces.appointment_id == appointment.pk
+    assert resent.replaces_id == failed.pk
+    assert (resent.appointment_id, resent.appointment_start) == (appointment.pk, appointment.start)
     assert len(esp_simulator.messages(email_id=str(resent.pk))) == 1
 
 
