@@ -1,13 +1,16 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django_scopes import scope
 
+from clinic.admin import ClientAdmin as ClinicClientAdmin
 from clinic.models import Client
 from clinic.time_zones import clock_time
 from suppression.forms import ReactivationForm
@@ -16,6 +19,7 @@ from suppression.removal_requests import removal_request_decide
 from suppression.services import (
     ClientRequest,
     Refused,
+    client_opt_out_by_support,
     reactivation_ask_decline,
     suppression_reactivate,
 )
@@ -456,3 +460,38 @@ class ReactivationAskAdmin(admin.ModelAdmin):
                 request, f"Declined; {ask.asked_by or 'the clinic'} is told your answer."
             )
         return redirect("admin:suppression_reactivationask_change", ask.pk)
+
+
+# Support unticking a client's appointment emails is an opt-out like any other: the client's
+# practitioners and the clinic's admins are told that no reminder will go out. clinic/ imports
+# nothing of suppression, so its Client admin is extended here, and this one is registered.
+admin.site.unregister(Client)
+
+
+@admin.register(Client)
+class ClientConsentAdmin(ClinicClientAdmin):
+    def save_model(self, request, obj, form, change) -> None:
+        opting_out = (
+            change and "appointment_comms" in form.changed_data and not obj.appointment_comms
+        )
+        if not opting_out:
+            super().save_model(request, obj, form, change)
+            return
+        typed = (
+            obj.appointment_comms_reason if "appointment_comms_reason" in form.changed_data else ""
+        )
+        obj.appointment_comms = True  # the opt-out service makes the change, dated, with its reason
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            with scope(clinic=obj.clinic_id):
+                told = client_opt_out_by_support(client=obj, reason=typed.strip())
+        self.message_user(
+            request,
+            f"{obj.name} is opted out of appointment emails. "
+            + (
+                f"{told} notification(s) tell the clinic that no reminder will go out."
+                if told
+                else "They have no upcoming appointments, so nobody needed telling."
+            ),
+            messages.INFO,
+        )

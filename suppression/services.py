@@ -119,27 +119,58 @@ def client_opt_out(*, client: Client, reason: str) -> bool:
 NO_REMINDER_TEMPLATE = "no_reminder"
 
 
-def no_reminder_notify(*, client: Client, why: str) -> int:
+def no_reminder_notify(*, client: Client, why: str, admins_too: bool = False) -> int:
     """Tells the practitioner of each upcoming appointment of a client who was just opted out
     that its reminder will not go out, with the appointment's time on the clinic's clock: the
-    client would otherwise simply not come, and nobody would know why. Returns how many were
-    told. Every opt-out calls it (an ESP's bounce or complaint, an unsubscribe, and
-    any opt-out staff make); call it inside the clinic's scope."""
+    client would otherwise simply not come, and nobody would know why. With `admins_too` the
+    clinic's admins are told of each as well (once, if one is also the practitioner). Returns
+    how many notifications were made. Every opt-out calls it (an ESP's bounce or complaint, an
+    unsubscribe, and any opt-out staff or support make); call it inside the clinic's scope."""
     upcoming = Appointment.objects.filter(
         client=client, status=Appointment.Status.BOOKED, start__gt=timezone.now()
     ).select_related("practitioner", "client", "clinic")
+    admins = []
+    if admins_too:
+        admins = [
+            m.user
+            for m in Membership.objects.filter(
+                clinic=client.clinic, role=Membership.Role.CLINIC_ADMIN, user__is_active=True
+            ).select_related("user")
+        ]
+    told = 0
     for appointment in upcoming:
-        notification_create(
+        text = notification_render(
+            NO_REMINDER_TEMPLATE,
+            {"appointment": appointment, "why": why},
             clinic=appointment.clinic,
-            recipient=appointment.practitioner,
-            text=notification_render(
-                NO_REMINDER_TEMPLATE,
-                {"appointment": appointment, "why": why},
-                clinic=appointment.clinic,
-            ),
-            client=client,
         )
-    return len(upcoming)
+        recipients = {appointment.practitioner.pk: appointment.practitioner}
+        recipients.update((admin.pk, admin) for admin in admins)
+        for recipient in recipients.values():
+            notification_create(
+                clinic=appointment.clinic, recipient=recipient, text=text, client=client
+            )
+            told += 1
+    return told
+
+
+SUPPORT_OPT_OUT_WORDS = "Opted out of appointment emails by support."
+
+
+def client_opt_out_by_support(*, client: Client, reason: str = "") -> int:
+    """Support opting a client out in admin: the same opt-out as any other, and the client's
+    practitioners with upcoming appointments and the clinic's admins are told no reminder will
+    go out; a change made outside the clinic would otherwise go unnoticed until the client
+    missed an appointment. Returns how many notifications were made (none if the client was
+    already opted out); call it inside the clinic's scope."""
+    if not client_opt_out(client=client, reason=reason or SUPPORT_OPT_OUT_WORDS):
+        return 0
+    because = f" ({reason.rstrip('.')})" if reason else ""
+    return no_reminder_notify(
+        client=client,
+        why=f"support opted them out of appointment emails{because}.",
+        admins_too=True,
+    )
 
 
 class Refused(Exception):
