@@ -38,6 +38,8 @@ MATRIX = [
     ("GET", "/clients/{bob}/ask-reactivation/", ALICE_OBJECT),
     ("POST", "/clients/{bob}/ask-reactivation/", (302, 200, 200, 404, 403)),  # no note
     ("GET", "/settings/", ADMINS_ONLY),
+    ("GET", "/overview/", ADMINS_ONLY),
+    ("GET", "/overview/emails/?reason=hard_bounce", ADMINS_ONLY),
     ("POST", "/settings/smtp-test/", (302, 403, 302, 403, 403)),
     ("GET", "/settings/api-tokens/", STAFF_PAGE),
     ("POST", "/settings/api-tokens/", (302, 200, 200, 200, 403)),  # issues one of one's own
@@ -56,6 +58,7 @@ MATRIX = [
     ("POST", "/api/appointments/{appointment}", (401, 405, 405, 405, 403)),  # PATCH, DELETE
     ("POST", "/api/clients/{bob}/emails/{email}/resend", (401, 415, 415, 404, 403)),
     ("GET", "/admin/", (302, 302, 302, 302, 200)),
+    ("GET", "/admin/overview/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/suppression/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/suppression/reactivationask/", (302, 302, 302, 302, 200)),
     ("GET", "/admin/clinic/client/{bob}/change/", (302, 302, 302, 302, 200)),
@@ -92,6 +95,9 @@ COVERED = {
     "client-opt-in",
     "client-reactivation-ask",
     "clinic-settings",
+    "delivery-overview",
+    "delivery-overview-emails",
+    "platform-overview",
     "clinic-smtp-test",
     "api-tokens",
     "api-token-revoke",
