@@ -1,12 +1,21 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from clinic.admin import AppointmentAdmin as ClinicAppointmentAdmin
+from clinic.admin import SameClinicForm
 from clinic.admin_clock import on_clinic_clock
 from clinic.admin_site import ReadOnlyAdmin
 from clinic.models import Appointment
-from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
+from messaging.booking.forms import start_passed_words
+from messaging.models import EmailEvent, GuardWarning, MailHold, OutboundEmail, ReceivedBatch
+from messaging.reputation.guard import ReleaseRefused, held_emails_counts, hold_release
 from messaging.sending.triggers import (
     appointment_booked,
     appointment_cancelled,
@@ -154,14 +163,160 @@ class ReceivedBatchAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} batch(es) queued to be applied again.", messages.INFO)
 
 
+class ReleaseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why release it",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the hold and in the audit trail, e.g. what the clinic did about its "
+        "addresses.",
+    )
+
+
+@admin.register(MailHold)
+class MailHoldAdmin(ReadOnlyAdmin):
+    """The reputation guard's holds of a clinic's mail to new addresses, standing ones first.
+    Support releases one on its Release page, with a reason; nothing else changes one."""
+
+    list_display = [
+        "clinic",
+        "standing",
+        "started_at_on_clinic_clock",
+        "why",
+        "sends",
+        "bounces",
+        "complaints",
+        "released_at_on_clinic_clock",
+        "release_link",
+    ]
+    list_filter = [("released_at", admin.EmptyFieldListFilter)]
+    search_fields = ["clinic__name"]
+    list_select_related = ["clinic", "released_by"]
+    readonly_fields = [
+        "clinic",
+        "standing",
+        "started_at_on_clinic_clock",
+        "why",
+        "sends",
+        "bounces",
+        "complaints",
+        "released_at_on_clinic_clock",
+        "released_by",
+        "release_reason",
+        "release_link",
+    ]
+    fields = readonly_fields
+    started_at_on_clinic_clock = on_clinic_clock("started_at", "since (clinic time)")
+    released_at_on_clinic_clock = on_clinic_clock("released_at", "released (clinic time)")
+
+    def get_ordering(self, request):
+        return [F("released_at").desc(nulls_first=True), "-started_at"]
+
+    def get_urls(self):
+        release = path(
+            "<path:object_id>/release/",
+            self.admin_site.admin_view(self.release_view),
+            name="messaging_mailhold_release",
+        )
+        return [release, *super().get_urls()]
+
+    @admin.display(description="in force", boolean=True)
+    def standing(self, hold: MailHold) -> bool:
+        return hold.released_at is None
+
+    @admin.display(description="release")
+    def release_link(self, hold: MailHold) -> str:
+        if hold.released_at is not None:
+            return "Released"
+        url = reverse("admin:messaging_mailhold_release", args=[hold.pk])
+        return format_html('<a href="{}">Release…</a>', url)
+
+    def release_view(self, request, object_id):
+        """Release a hold: shows what the release will do, and asks why."""
+        hold = get_object_or_404(MailHold.objects.select_related("clinic"), pk=object_id)
+        if hold.released_at is not None:
+            self.message_user(request, f"Already released: {hold}.", messages.INFO)
+            return redirect("admin:messaging_mailhold_change", hold.pk)
+        form = ReleaseForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                released = hold_release(
+                    hold=hold, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ReleaseRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                self.message_user(
+                    request,
+                    f"Released the hold on {hold.clinic}: {released.sent} held email(s) "
+                    f"being sent, {released.failed} failed as too old. The clinic's admins "
+                    "were told.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:messaging_mailhold_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Release the hold on {hold.clinic}",
+            "hold": hold,
+            "form": form,
+            "counts": held_emails_counts(clinic=hold.clinic),
+            "max_days": settings.HELD_EMAIL_MAX_DAYS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/messaging/mailhold/release.html", context)
+
+
+@admin.register(GuardWarning)
+class GuardWarningAdmin(ReadOnlyAdmin):
+    """Each time a clinic's bounce or complaint rate crossed a threshold, with the addresses
+    behind it: standing until the rate falls back below."""
+
+    list_display = [
+        "clinic",
+        "measure",
+        "level",
+        "rate_shown",
+        "sends",
+        "events",
+        "created_at_on_clinic_clock",
+        "ended_at_on_clinic_clock",
+    ]
+    list_filter = ["measure", "level", ("ended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["clinic__name", "addresses"]
+    list_select_related = ["clinic"]
+    readonly_fields = [field.name for field in GuardWarning._meta.fields]
+    created_at_on_clinic_clock = on_clinic_clock("created_at", "told (clinic time)")
+    ended_at_on_clinic_clock = on_clinic_clock("ended_at", "ended (clinic time)")
+
+    @admin.display(description="rate", ordering="rate")
+    def rate_shown(self, warning: GuardWarning) -> str:
+        return f"{warning.rate:.2f}%"
+
+
 # An appointment support books, moves or cancels in admin tells the client as one booked on the
 # client page does. clinic/ imports nothing of messaging, so its admin is extended here, where
 # the triggers live: the admin that is registered is this one.
 admin.site.unregister(Appointment)
 
 
+class AppointmentSendingForm(SameClinicForm):
+    """Support books and moves appointments only to a time to come, as staff do on the client
+    page: an appointment already past keeps its time and can still be cancelled or completed."""
+
+    def clean(self):
+        data = super().clean()
+        start = data.get("start")
+        clinic = data.get("clinic") or getattr(self.instance, "clinic", None)
+        if start is not None and clinic is not None and "start" in self.changed_data:
+            passed = start_passed_words(start, clinic)
+            if passed:
+                self.add_error("start", passed)
+        return data
+
+
 @admin.register(Appointment)
 class AppointmentSendingAdmin(ClinicAppointmentAdmin):
+    form = AppointmentSendingForm
+
     def save_model(self, request, obj, form, change) -> None:
         before = None
         if change:

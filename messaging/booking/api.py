@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from clinic.models import Appointment, Client, User
-from messaging.booking.forms import practitioners_of
+from messaging.booking.forms import practitioners_of, start_passed_words
 from messaging.log.api import ClinicAPIView
 from messaging.sending.triggers import (
     AppointmentNotBooked,
@@ -41,7 +41,15 @@ class AppointmentIn(serializers.Serializer):
 
     def __init__(self, *args, clinic, partial=False, **kwargs):
         super().__init__(*args, partial=partial, **kwargs)
+        self.clinic = clinic
         self.fields["practitioner"].queryset = practitioners_of(clinic)
+
+    def validate_start(self, start):
+        """A booking or a move to a time that has passed is refused, naming the field."""
+        passed = start_passed_words(start, self.clinic)
+        if passed:
+            raise serializers.ValidationError(passed)
+        return start
 
 
 def appointment_json(appointment: Appointment) -> dict:

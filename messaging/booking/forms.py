@@ -25,6 +25,20 @@ def practitioners_of(clinic) -> "forms.QuerySet[User]":
     ).order_by("first_name", "last_name", "email")
 
 
+def start_passed_words(start, clinic) -> str:
+    """Why an appointment may not start then: the time has passed on the clinic's clock, named
+    as its staff would type it. Empty when the time is to come. A booking or a move into the past
+    would confirm a visit that cannot happen to the client, and no reminder could go. The booking
+    form, the API and support's admin all ask this."""
+    if start >= timezone.now():
+        return ""
+    local = timezone.localtime(start, clinic.tzinfo)
+    return (
+        f"{local:%H:%M} on {local:%-d %B %Y} has passed in {zone_words(clinic.tzinfo)}. "
+        "Choose a time to come."
+    )
+
+
 class BookingForm(forms.Form):
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(label="Time", widget=forms.TimeInput(attrs={"type": "time"}))
@@ -82,8 +96,9 @@ class BookingForm(forms.Form):
             data["start"] = read.moments[0 if chosen == FIRST else 1]
         else:
             data["start"] = read.moments[0]
-        if data["start"] < timezone.now():
-            self.add_error("time", f"{typed} has passed in {place}. Choose a time to come.")
+        passed = start_passed_words(data["start"], self.clinic)
+        if passed:
+            self.add_error("time", passed)
             return data
         # Elapsed minutes, counted in UTC: on the clinic's clock an hour can be skipped or repeated.
         data["end"] = data["start"].astimezone(UTC) + timedelta(minutes=data["duration"])

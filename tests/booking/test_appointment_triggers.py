@@ -2,7 +2,7 @@
 the API or in support's admin; each carries the clinic's address, phone and how to change the
 booking, and its subject holds only the kind, the date and time, and the clinic."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -16,13 +16,16 @@ from messaging.sending.triggers import (
     appointment_change,
     reminder_prepare,
 )
+from tests.booking.dates import at, next_clock_change
 from tests.factories import ClientFactory, ClinicFactory, MembershipFactory
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
-# Sunday 1 November 2026: New York's clocks go back at 02:00 EDT (06:00 UTC) to 01:00 EST.
-SATURDAY_10_EDT = datetime(2026, 10, 31, 14, tzinfo=UTC)
-MONDAY_10_EST = datetime(2026, 11, 2, 15, tzinfo=UTC)
+# The next Sunday New York's clocks go back at 02:00 EDT to 01:00 EST, and 10:00 the days
+# either side of it: the same wall-clock time, an hour apart in UTC offset.
+BACK = next_clock_change(forward=False)
+SATURDAY, MONDAY = BACK - timedelta(days=1), BACK + timedelta(days=1)
+SATURDAY_10_EDT, MONDAY_10_EST = at(SATURDAY, 10), at(MONDAY, 10)
 
 
 @pytest.fixture
@@ -74,14 +77,15 @@ def test_book_change_and_cancel_send_one_email_each_across_the_clocks_going_back
     ]
     # 10:00 on the clinic's clock both sides of the change of clock (EDT, then EST).
     assert confirmation.subject == (
-        "Your appointment at Harbour Physio on Saturday 31 October at 10:00 (New York time)"
+        f"Your appointment at Harbour Physio on {SATURDAY:%A %-d %B} at 10:00 (New York time)"
     )
     assert change.subject == (
-        "Changed: your appointment at Harbour Physio is now on Monday 2 November at 10:00 "
+        f"Changed: your appointment at Harbour Physio is now on {MONDAY:%A %-d %B} at 10:00 "
         "(New York time)"
     )
-    assert "now with Nina Patel on Monday 2 November 2026 at 10:00" in change.body_text
-    assert "It was with Aoife O’Brien on Saturday 31 October 2026 at 10:00." in change.body_text
+    assert f"now with Nina Patel on {MONDAY:%A %-d %B %Y} at 10:00" in change.body_text
+    assert f"It was with Aoife O’Brien on {SATURDAY:%A %-d %B %Y} at 10:00." in change.body_text
+    assert (SATURDAY_10_EDT.hour, MONDAY_10_EST.hour) == (14, 15)  # either side of the change
     # The length was kept: an hour, in elapsed time.
     appointment.refresh_from_db()
     assert appointment.end - appointment.start == timedelta(hours=1)
@@ -159,8 +163,8 @@ def test_subjects_hold_only_the_kind_the_date_and_time_and_the_clinic(new_york):
     emails = emails_of(client)
     assert len(emails) == 4
     for email in emails:
-        day = "Saturday 31 October" if email.kind == "appointment_confirmation" else None
-        day = day or "Monday 2 November"
+        day = SATURDAY if email.kind == "appointment_confirmation" else MONDAY
+        day = f"{day:%A %-d %B}"
         assert email.subject == allowed[email.kind].format(day=day)
         for private in ("Aoife", "O’Brien", "Żółć", "Łukasz", "45", "physio session"):
             assert private not in email.subject

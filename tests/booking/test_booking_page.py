@@ -2,27 +2,26 @@
 skips is refused, a time it shows twice is asked about, and the confirmation goes at once."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django_scopes import scopes_disabled
 
 from clinic.models import Appointment
 from messaging.models import EmailKind, OutboundEmail
+from tests.booking.dates import NEW_YORK, at, next_clock_change, next_weekday
 
-pytestmark = pytest.mark.usefixtures("eager_celery", "in_january_2026")
+pytestmark = pytest.mark.usefixtures("eager_celery")
 
-
-@pytest.fixture
-def in_january_2026(clock):
-    """Before both of New York's clock changes of 2026 (8 March, 1 November)."""
-    clock.move_to(datetime(2026, 1, 15, 12, tzinfo=UTC))
-    return clock
+# A Monday to come; the next nights New York's clocks go forward (02:00 to 03:00) and back
+# (02:00 EDT to 01:00 EST), found from today, so these cases never fall into the past.
+MONDAY = next_weekday(0)
+FORWARD, BACK = next_clock_change(forward=True), next_clock_change(forward=False)
 
 
 def book(browser, harbour, **fields):
     data = {
-        "booking-day": "2026-11-02",
+        "booking-day": f"{MONDAY}",
         "booking-time": "10:00",
         "booking-practitioner": harbour.practitioner.pk,
         "booking-duration": "60",
@@ -60,9 +59,10 @@ def test_a_receptionist_books_and_the_confirmation_goes_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         page = book(client, harbour)
     body = page.content.decode()
-    assert "Booked for Monday 2 November 2026, 10:00 EST with Aoife O’Brien" in body
+    zone = at(MONDAY, 10).astimezone(NEW_YORK).tzname()
+    assert f"Booked for {MONDAY:%A %-d %B %Y}, 10:00 {zone} with Aoife O’Brien" in body
     (appointment,) = appointments_of(harbour.client)
-    assert appointment.start == datetime(2026, 11, 2, 15, tzinfo=UTC)
+    assert appointment.start == at(MONDAY, 10)
     assert (appointment.end - appointment.start).seconds == 3600
     (confirmation,) = emails_of(harbour.client)
     assert confirmation.kind == EmailKind.APPOINTMENT_CONFIRMATION
@@ -71,41 +71,41 @@ def test_a_receptionist_books_and_the_confirmation_goes_at_once(
 
 
 def test_a_time_the_clocks_skip_is_refused_and_nothing_is_booked(client, harbour):
-    # Sunday 8 March 2026: New York's clocks go from 02:00 straight to 03:00.
-    page = book(client, harbour, day="2026-03-08", time="02:30")
+    page = book(client, harbour, day=f"{FORWARD}", time="02:30")
     assert page.status_code == 400
     body = page.content.decode()
-    assert "02:30 on 8 March 2026 does not exist in New York time" in body
-    assert 'value="2026-03-08"' in body  # what was typed is kept
+    assert f"02:30 on {FORWARD:%-d %B %Y} does not exist in New York time" in body
+    assert f'value="{FORWARD}"' in body  # what was typed is kept
     assert appointments_of(harbour.client) == []
     assert emails_of(harbour.client) == []
 
 
 def test_a_time_the_clocks_show_twice_is_asked_about_then_booked_as_chosen(client, harbour):
-    # Sunday 1 November 2026: 01:30 happens at 05:30 UTC (EDT) and again at 06:30 UTC (EST).
-    page = book(client, harbour, day="2026-11-01", time="01:30")
+    # 01:30 happens at 05:30 UTC (EDT) and again an hour later, at 06:30 UTC (EST).
+    page = book(client, harbour, day=f"{BACK}", time="01:30")
     assert page.status_code == 400
     body = page.content.decode()
-    assert "01:30 on 1 November 2026 happens twice in New York time" in body
+    assert f"01:30 on {BACK:%-d %B %Y} happens twice in New York time" in body
     assert "The first 01:30 EDT (before the clocks go back)" in body
     assert "The second 01:30 EST (after the clocks go back)" in body
     assert appointments_of(harbour.client) == []
 
-    page = book(client, harbour, day="2026-11-01", time="01:30", occurrence="second")
+    page = book(client, harbour, day=f"{BACK}", time="01:30", occurrence="second")
     assert page.status_code == 200
     (appointment,) = appointments_of(harbour.client)
-    assert appointment.start == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    second = datetime.combine(BACK, time(6, 30), UTC)
+    assert appointment.start == second
     # An hour long in elapsed time, though the clock reads 01:30 to 01:30... then 02:30.
-    assert appointment.end == datetime(2026, 11, 1, 7, 30, tzinfo=UTC)
+    assert appointment.end == second + timedelta(hours=1)
     (confirmation,) = emails_of(harbour.client)
     assert "at 01:30 (New York time)" in confirmation.subject
 
 
-def test_a_time_that_has_passed_is_refused(client, harbour, in_january_2026):
-    in_january_2026.move_to(datetime(2026, 11, 2, 15, 1, tzinfo=UTC))  # 10:01 in New York
-    page = book(client, harbour, day="2026-11-02", time="10:00")
+def test_a_time_that_has_passed_is_refused(client, harbour, clock):
+    clock.move_to(at(MONDAY, 10, minute=1))  # 10:01 in New York
+    page = book(client, harbour, day=f"{MONDAY}", time="10:00")
     assert page.status_code == 400
-    assert "10:00 on 2 November 2026 has passed in New York time." in page.content.decode()
+    assert f"10:00 on {MONDAY:%-d %B %Y} has passed in New York time." in page.content.decode()
     assert appointments_of(harbour.client) == []
 
 
@@ -120,7 +120,7 @@ def test_another_clinic_cannot_book_for_the_client(client, harbour):
     page = client.post(
         f"/clients/{harbour.client.pk}/appointments/book/",
         {
-            "booking-day": "2026-11-02",
+            "booking-day": f"{MONDAY}",
             "booking-time": "10:00",
             "booking-practitioner": harbour.cast.charlie.pk,
             "booking-duration": "60",
