@@ -23,9 +23,13 @@ from messaging.log.presentation import (
 )
 from messaging.models import OutboundEmail
 from messaging.sending.connections import smtp_test_send
-from messaging.sending.resend import NotResendable, email_resend, resend_blocker
+from messaging.sending.resend import (
+    NotResendable,
+    address_at_fault,
+    email_resend,
+    resend_blocker,
+)
 from messaging.sending.triggers import (
-    SEND_QUOTA_REACHED,
     direct_message_send,
     invoice_send,
     smart_form_send,
@@ -89,7 +93,7 @@ def client_send(request, client_id: int):
     if email.refusal:
         why = email.reason.removeprefix("Not sent. ")  # the page says "not sent" once
         refused = {"refusal": why, "refused_kind": email.get_kind_display()}
-        if email.refusal != SEND_QUOTA_REACHED and not resend_blocker(email):  # a saved refusal
+        if address_at_fault(email) and not resend_blocker(email):  # a saved refusal
             refused["resend_url"] = reverse("email-resend", args=[client.pk, email.pk])
         return render(request, "messaging/send_page.html", {**context, **refused})
     messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
@@ -106,18 +110,23 @@ def email_resend_page(request, client_id: int, email_id):
     email = get_object_or_404(
         OutboundEmail.objects.select_related("sent_by"), pk=email_id, client=client
     )
-    context = {"client": client, "email": email, "blocker": resend_blocker(email)}
+    context = {
+        "client": client,
+        "email": email,
+        "blocker": resend_blocker(email),
+        # Where the address is not why it failed, the same email simply goes again to it.
+        "correct": address_at_fault(email),
+    }
     if request.method == "GET":
         form = ResendForm(initial={"email": client.email}, instance=client)
         return render(request, "messaging/resend_page.html", {**context, "form": form})
     # Validated against a copy: the form writes the address into its instance.
     form = ResendForm(request.POST, instance=Client.objects.get(pk=client.pk))
-    if context["blocker"] or not form.is_valid():
+    if context["blocker"] or (context["correct"] and not form.is_valid()):
         return render(request, "messaging/resend_page.html", {**context, "form": form}, status=400)
+    address = form.cleaned_data["email"] if context["correct"] else None
     try:
-        outcome = email_resend(
-            email=email, address=form.cleaned_data["email"], sent_by=request.user
-        )
+        outcome = email_resend(email=email, address=address, sent_by=request.user)
     except NotResendable as refusal:
         context["blocker"] = refusal.words
         return render(request, "messaging/resend_page.html", {**context, "form": form}, status=400)

@@ -25,6 +25,7 @@ from messaging.sending.engagement import engagement_tracked_for
 from messaging.sending.outbox import email_prepare, emails_enqueue, send_permission
 from messaging.sending.triggers import quota_place, refused_over_quota
 from messaging.status import EmailStatus
+from suppression.models import Refusal
 from suppression.selectors import MailPermission
 from suppression.streams import sending_stream
 
@@ -65,6 +66,21 @@ def resend_blocker(email: OutboundEmail) -> str:
     if live is not None:
         return "This email was already resent; that resend has not failed."
     return ""
+
+
+# Refusals about the address itself: a corrected address is the way out. Any other refusal
+# (the client opted out, the daily quota) and any failure with a cause (the ESP gave up for now,
+# a problem of ours) is not about the address: the same email goes again to the same address.
+ADDRESS_REFUSALS = frozenset({Refusal.NO_ADDRESS, Refusal.SUPPRESSED})
+
+
+def address_at_fault(email: OutboundEmail) -> bool:
+    """Is the address why this email failed, so that correcting it is the way to resend? A
+    bounce or an ESP's refusal of the recipient leaves no cause and is the address's; a failure
+    with a cause ("temporary", "sender") or a refusal not about the address is not."""
+    if email.refusal:
+        return email.refusal in ADDRESS_REFUSALS
+    return not email.failure_cause
 
 
 def email_resend(*, email: OutboundEmail, address: str | None = None, sent_by) -> Resend:

@@ -12,7 +12,7 @@ from messaging.log.presentation import (
     status_help,
     status_tone,
 )
-from messaging.sending.resend import resend_blocker
+from messaging.sending.resend import address_at_fault, resend_blocker
 from messaging.status import EmailStatus
 
 register = template.Library()
@@ -33,6 +33,13 @@ def explained(email) -> str:
 def resendable(email) -> bool:
     """May staff correct the address and resend this email (messaging/sending/resend.py)."""
     return not resend_blocker(email)
+
+
+@register.filter
+def address_to_correct(email) -> bool:
+    """Is correcting the address the way to resend it, or does the same email simply go again
+    (a temporary failure, a problem of ours, the quota)?"""
+    return address_at_fault(email)
 
 
 @register.filter

@@ -154,6 +154,39 @@ def test_a_resent_reminder_keeps_its_appointment_in_the_log_and_in_needs_attenti
     assert f"?email={resent.pk}#email-{resent.pk}" in mine
 
 
+@pytest.mark.parametrize("cause", ["temporary", "sender"])
+def test_a_failure_not_caused_by_the_address_is_sent_again_as_it_was(
+    client, cast, aoife, cause, django_capture_on_commit_callbacks
+):
+    with scopes_disabled():
+        failed = OutboundEmailFactory(
+            client=aoife,
+            status=EmailStatus.FAILED,
+            failure_cause=cause,
+            reason="The provider stopped trying.",
+        )
+    client.force_login(cast.alice)
+    log = text_of(client.get(f"/clients/{aoife.pk}/"))
+    assert "Send again : Your exercises" in log
+    assert "Correct the address and resend" not in log
+
+    page = text_of(client.get(resend_url(failed)))
+    assert f"the same email goes again to {WRONG}" in page
+    assert "correct it below" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(resend_url(failed))
+    [resent] = resends_of(failed)
+    assert done.status_code == 302
+    assert (resent.to_email, address_of(aoife)) == (WRONG, WRONG)
+
+
+def test_a_bounce_still_offers_to_correct_the_address(client, cast, aoife, bounced_invoice):
+    client.force_login(cast.alice)
+    log = text_of(client.get(f"/clients/{aoife.pk}/"))
+    assert "Correct the address and resend : Your invoice INV-0042" in log
+    assert "Send again" not in log
+
+
 def test_a_likely_typo_is_asked_about_and_nothing_is_sent(client, cast, aoife, bounced_invoice):
     client.force_login(cast.alice)
 
