@@ -1,4 +1,6 @@
-"""The page where clinic staff manage their own API tokens."""
+"""The page where a clinic's admins manage their own API tokens. The API acts with the whole
+clinic's data, so only its admins issue tokens; anyone may still revoke a token of their own
+(one issued before, or by support's hand), which can only take access away."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -7,13 +9,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.access import clinic_staff_required
+from clinic.access import clinic_admin_required, clinic_staff_required
 from clinic.api_tokens import api_token_issue, api_token_revoke, api_tokens_of
 
 
 @never_cache  # the response to an issue carries the token itself
 @require_http_methods(["GET", "POST"])
-@clinic_staff_required
+@clinic_admin_required
 def api_tokens(request):
     """Lists the user's tokens; a POST issues one and shows it on this response only."""
     issued = None

@@ -117,9 +117,9 @@ def test_support_reads_why_a_forged_removal_request_cannot_be_approved(cast, com
     screenshot(page, "consent-forged-removal-request")
 
 
-def test_a_receptionist_issues_an_api_token_shown_once(cast, new_page):
+def test_a_clinic_admin_issues_an_api_token_shown_once(cast, new_page):
     page = new_page()
-    log_in(page, "alice@alice.test", PASSWORD)
+    log_in(page, "boss@alice.test", PASSWORD)
     page.goto("/settings/api-tokens/")
     page.get_by_role("button", name="Issue").first.click()
     expect(page.locator("body")).to_contain_text("will not be shown again")

@@ -1,4 +1,4 @@
-"""The "Needs attention" page in Chromium: a clinic admin reaches it from the bell, narrows it to
+"""The "Needs attention" page in Chromium: a clinic admin reaches it from the nav, narrows it to
 one practitioner and one kind, and opens a failed email on its client's page; a practitioner on a
 390 px phone sees only their own rows. No serious axe-core violation, no sideways scrolling."""
 
@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser]
 def test_a_clinic_admin_filters_and_opens_a_failed_email(cast, world, new_page):  # noqa: F811
     page = new_page(width=1280)
     log_in(page, cast.alice_admin.email, PASSWORD)
-    page.locator("#bell").get_by_role("link", name="What needs attention").click()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(page.get_by_role("link", name="Needs attention")).to_have_count(1)  # one entry
+    nav.get_by_role("link", name="Needs attention").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Needs attention")
     rows = page.locator(".attention-row")
     expect(rows).to_have_count(6)

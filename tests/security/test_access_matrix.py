@@ -41,8 +41,8 @@ MATRIX = [
     ("GET", "/overview/", ADMINS_ONLY),
     ("GET", "/overview/emails/?reason=hard_bounce", ADMINS_ONLY),
     ("POST", "/settings/smtp-test/", (302, 403, 302, 403, 403)),
-    ("GET", "/settings/api-tokens/", STAFF_PAGE),
-    ("POST", "/settings/api-tokens/", (302, 200, 200, 200, 403)),  # issues one of one's own
+    ("GET", "/settings/api-tokens/", ADMINS_ONLY),
+    ("POST", "/settings/api-tokens/", (302, 403, 200, 403, 403)),  # issues one of one's own
     ("POST", "/settings/api-tokens/{alice_token}/revoke/", (302, 302, 404, 404, 403)),
     ("GET", "/notifications/", STAFF_PAGE),
     ("GET", "/notifications/bell/", STAFF_PAGE),
