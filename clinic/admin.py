@@ -7,6 +7,7 @@ from knox.models import AuthToken
 from clinic.admin_clock import on_clinic_clock
 from clinic.admin_site import ReadOnlyAdmin
 from clinic.audit import audit_record
+from clinic.clock_change import clock_change_announce
 from clinic.forms import ClinicSettingsForm
 from clinic.middleware import membership_of
 from clinic.models import (
@@ -68,6 +69,7 @@ class ClinicAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         clinic_settings_audit(actor=request.user, clinic=obj, form=form, via="support admin")
+        clock_change_announce(clinic=obj, form=form)
 
 
 @admin.register(User)

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from clinic.access import clinic_admin_required, clinic_staff_required
+from clinic.clock_change import clock_change_announce
 from clinic.forms import ClientForm, ClinicSettingsForm
 from clinic.models import Client
 from clinic.selectors import client_search
@@ -49,6 +50,7 @@ def clinic_settings(request):
         clinic_settings_audit(
             actor=request.user, clinic=request.clinic, form=form, via="clinic settings page"
         )
+        clock_change_announce(clinic=request.clinic, form=form)
         messages.success(request, "Clinic settings saved.")
         return redirect("clinic-settings")
     return render(request, "clinic/settings.html", {"form": form})

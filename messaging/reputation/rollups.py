@@ -119,3 +119,9 @@ def counts_rebuild(*, clinic_id: int) -> None:
             """,  # noqa: S608 (only this module's constants are formatted in)
             [clinic_id],
         )
+
+
+def counts_rebuild_on_clock_change(*, clinic_id: int, **kwargs) -> None:
+    """Answers `clinic.clock_change.clinic_clock_changed`: the clinic's days now begin at other
+    moments, so its counts are counted again on its new clock."""
+    counts_rebuild(clinic_id=clinic_id)
