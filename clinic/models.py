@@ -317,6 +317,7 @@ class AuditEntry(models.Model):
         CHANGED_CLINIC_SETTINGS = "changed_clinic_settings", "Changed clinic settings"
         ISSUED_API_TOKEN = "issued_api_token", "Issued an API token"
         REVOKED_API_TOKEN = "revoked_api_token", "Revoked an API token"
+        RELEASED_MAIL_HOLD = "released_mail_hold", "Released a clinic's mail hold"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

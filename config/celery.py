@@ -28,6 +28,7 @@ app.conf.beat_schedule = {
     "events-rematch": {"task": "messaging.tasks.events_rematch_task", "schedule": 60.0},
     "emails-reconcile": {"task": "messaging.tasks.emails_reconcile_task", "schedule": 60.0},
     "stuck-emails": {"task": "messaging.tasks.stuck_emails_flag_task", "schedule": 60.0},
+    "reputation-guard": {"task": "messaging.tasks.reputation_guard_task", "schedule": 60.0},
     "webhook-tokens": {"task": "messaging.tasks.webhook_tokens_purge_task", "schedule": 3600.0},
     "esp-removals": {"task": "suppression.tasks.esp_removals_sweep_task", "schedule": 600.0},
     "email-log-retention": {

@@ -4,5 +4,6 @@ were all defined here (messaging.tasks.*), so that queued tasks and the beat sch
 them."""
 
 from messaging.log import tasks as log_tasks  # noqa: F401
+from messaging.reputation import tasks as reputation_tasks  # noqa: F401
 from messaging.sending import tasks as sending_tasks  # noqa: F401
 from messaging.tracking import tasks as tracking_tasks  # noqa: F401

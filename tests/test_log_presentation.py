@@ -25,6 +25,7 @@ from messaging.log.presentation import (
 )
 
 TONES = {
+    "held": "warn",
     "sending": "info",
     "processed": "info",
     "sent": "info",
@@ -47,6 +48,7 @@ def test_each_status_has_its_tone(status, tone):
 @pytest.mark.parametrize(
     ("status", "words"),
     [
+        ("held", "It goes out by itself when support lifts the pause"),
         ("sending", "Waiting to be handed to the email service."),
         ("processed", "The email service accepted it"),
         ("deferred", "It is retried automatically."),
@@ -307,6 +309,7 @@ def test_the_legend_lists_every_status_in_the_logs_own_words(settings):
     settings.SUPPORT_EMAIL = "removals@clinicmail.test"
     legend = status_legend()
     assert [row.status for row in legend] == [
+        "held",
         "sending",
         "processed",
         "deferred",
@@ -318,6 +321,7 @@ def test_the_legend_lists_every_status_in_the_logs_own_words(settings):
         "sent",
     ]
     assert [row.label for row in legend] == [
+        "Held",
         "Sending",
         "Processed",
         "Deferred",
@@ -330,8 +334,9 @@ def test_the_legend_lists_every_status_in_the_logs_own_words(settings):
     ]
     assert [row.tone for row in legend] == [TONES[row.status] for row in legend]
     assert [row.help for row in legend] == [status_help(row.status) for row in legend]
-    assert "ask them to email removals@clinicmail.test from this address." in legend[7].help
-    assert legend[0] == StatusExplained("sending", "Sending", "info", status_help("sending"))
+    assert "ask them to email removals@clinicmail.test from this address." in legend[8].help
+    assert legend[1] == StatusExplained("sending", "Sending", "info", status_help("sending"))
+    assert legend[0] == StatusExplained("held", "Held", "warn", status_help("held"))
 
 
 FIELDS = [

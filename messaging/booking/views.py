@@ -8,6 +8,7 @@ from clinic.models import Client
 from clinic.time_zones import with_zone
 from messaging.booking.forms import BookingForm
 from messaging.sending.triggers import appointment_book
+from messaging.status import EmailStatus
 
 
 @require_POST
@@ -36,6 +37,13 @@ def appointment_book_page(request, client_id: int):
             request,
             f"Booked for {when} with {appointment.practitioner}. "
             f"No confirmation was sent: {confirmation.reason.removeprefix('Not sent. ')}",
+        )
+    elif confirmation.status == EmailStatus.HELD:
+        messages.warning(
+            request,
+            f"Booked for {when} with {appointment.practitioner}. "
+            "The confirmation was held, not sent yet. "
+            + confirmation.reason.removeprefix("Held, not sent yet. "),
         )
     else:
         messages.success(

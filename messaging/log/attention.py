@@ -1,6 +1,7 @@
-"""What needs a clinic's attention today: emails that failed, were reported as spam, are stuck or
-still deferred within the log's retention, and upcoming appointments whose client cannot be sent
-a reminder (the address is suppressed for this clinic, or the client opted out).
+"""What needs a clinic's attention today: emails that failed, were reported as spam, are stuck,
+still deferred or held (by the reputation guard) within the log's retention, and upcoming
+appointments whose client cannot be sent a reminder (the address is suppressed for this clinic,
+or the client opted out).
 
 A practitioner sees their own part (emails they sent, appointments they hold, and those
 appointments' emails); clinic admins and receptionists see the whole clinic and may narrow it to
@@ -28,6 +29,7 @@ class Problem:
     SPAM = "spam_report"
     STUCK = "stuck"
     DEFERRED = "deferred"
+    HELD = "held"
     NO_REMINDER = "no_reminder"
 
     CHOICES = [
@@ -35,9 +37,10 @@ class Problem:
         (SPAM, "Reported as spam"),
         (STUCK, "Stuck"),
         (DEFERRED, "Still deferred"),
+        (HELD, "Held"),
         (NO_REMINDER, "No reminder will go out"),
     ]
-    EMAIL_PROBLEMS = frozenset({FAILED, SPAM, STUCK, DEFERRED})
+    EMAIL_PROBLEMS = frozenset({FAILED, SPAM, STUCK, DEFERRED, HELD})
 
 
 # A stuck email is one support was told of that has had no outcome since.
@@ -48,6 +51,7 @@ PROBLEM_FILTERS: dict[str, Q] = {
     Problem.SPAM: Q(status=EmailStatus.SPAM_REPORT),
     Problem.STUCK: Q(flagged_stuck_at__isnull=False, status__in=UNSETTLED),
     Problem.DEFERRED: Q(status=EmailStatus.DEFERRED),
+    Problem.HELD: Q(status=EmailStatus.HELD),
 }
 
 # What each row asks of staff.
@@ -59,6 +63,11 @@ PROBLEM_WORDS: dict[str, str] = {
     ),
     Problem.STUCK: "No news from the email provider; support has been told.",
     Problem.DEFERRED: "The client's provider turned it away for now; it is still being retried.",
+    Problem.HELD: (
+        "Not sent yet: the clinic's email to new addresses is paused while support reviews its "
+        "bounces and spam reports. It goes out when the pause is lifted; if it is urgent, contact "
+        "the client another way."
+    ),
 }
 NO_REMINDER_WORDS = {
     "opted_out": "Opted out of appointment emails: no reminder will go out.",

@@ -25,6 +25,13 @@ TRACKING_CAVEAT = (
 
 # (badge tone, explanation with what to do)
 STATUS_HELP: dict[str, tuple[str, str]] = {
+    EmailStatus.HELD: (
+        "warn",
+        "Not sent yet: too many of the clinic's recent emails bounced or were reported as spam, "
+        "so its email to addresses it has not reached before is paused while support reviews "
+        "it. It goes out by itself when support lifts the pause; if it is urgent, contact the "
+        "client another way.",
+    ),
     EmailStatus.SENDING: (
         "info",
         "Waiting to be handed to the email service. This normally takes minutes; we flag it to "

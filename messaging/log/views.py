@@ -34,6 +34,7 @@ from messaging.sending.triggers import (
     invoice_send,
     smart_form_send,
 )
+from messaging.status import EmailStatus
 
 
 @require_GET
@@ -96,6 +97,13 @@ def client_send(request, client_id: int):
         if address_at_fault(email) and not resend_blocker(email):  # a saved refusal
             refused["resend_url"] = reverse("email-resend", args=[client.pk, email.pk])
         return render(request, "messaging/send_page.html", {**context, **refused})
+    if email.status == EmailStatus.HELD:  # saved, not refused: its log entry says the rest
+        messages.warning(
+            request,
+            f"{email.get_kind_display()} to {client.email} was held, not sent yet. "
+            + email.reason.removeprefix("Held, not sent yet. "),
+        )
+        return redirect("client-detail", client_id=client.pk)
     messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
     return redirect("client-detail", client_id=client.pk)
 

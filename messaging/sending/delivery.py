@@ -12,6 +12,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from messaging.models import EmailAttachment, OutboundEmail
+from messaging.reputation.guard import held_reason, mail_held
 from messaging.sending.connections import (
     esp_connection,
     from_address,
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delivery:
-    outcome: str  # "sent", "skipped", "failed" or "retry"
+    outcome: str  # "sent", "skipped", "failed", "retry" or "held"
     retry_in: float = 0.0
 
 
@@ -103,6 +104,9 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
     if accepted is not None:  # an earlier attempt reached the ESP: recorded, not sent again
         _record_sent(email, accepted, _message_rebuilt(email))
         return Delivery("sent")
+    if mail_held(clinic=email.clinic, address=email.to_email):  # queued before a hold began
+        _hold(email)
+        return Delivery("held")
     try:
         message = build_message(email)
     except Exception as error:  # a PDF or template that cannot be built: ours, not the ESP's
@@ -117,6 +121,20 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
         return _record_failure(email, failure)
     _record_sent(email, message_id, message)
     return Delivery("sent")
+
+
+def _hold(email: OutboundEmail) -> None:
+    """Holds a claimed email instead of sending it: the claim is given back, and its attempt not
+    counted, as nothing was attempted. Only a release moves it on."""
+    OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING).update(
+        status=EmailStatus.HELD,
+        reason=held_reason(),
+        attempts=F("attempts") - 1,
+        claimed_until=None,
+        next_attempt_at=None,
+        status_changed_at=timezone.now(),
+    )
+    email.status = EmailStatus.HELD
 
 
 def _accepted_earlier(email: OutboundEmail) -> str | None:

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 
 from clinic.models import Appointment, Client, Invoice, SmartFormRequest
 from messaging.models import APPOINTMENT_KINDS, OutboundEmail
+from messaging.reputation.guard import held_reason, mail_held
 from messaging.sending.engagement import engagement_tracked_for
 from messaging.sending.rendering import render_email
 from messaging.sending.selectors import outbox_stuck
@@ -74,6 +75,9 @@ def email_prepare(
     if permission is None:
         permission = send_permission(client, kind)
     stream = sending_stream(clinic)
+    decided = _decided(permission)
+    if decided["status"] == EmailStatus.SENDING and mail_held(clinic=clinic, address=client.email):
+        decided = {"status": EmailStatus.HELD, "reason": held_reason()}
     email = OutboundEmail.objects.create(
         clinic=clinic,
         client=client,
@@ -89,10 +93,12 @@ def email_prepare(
         form_request=form_request,
         esp=stream,
         engagement_tracked=engagement_tracked_for(clinic, stream),
-        **_decided(permission),
+        **decided,
     )
     if email.refusal:
-        _tell_about_refusal(email)
+        _tell_about_refusal(email, "email_not_sent")
+    elif email.status == EmailStatus.HELD:
+        _tell_about_refusal(email, "email_held")
     return email
 
 
@@ -107,13 +113,14 @@ def _decided(permission: MailPermission) -> dict:
     }
 
 
-def _tell_about_refusal(email: OutboundEmail) -> None:
-    """Manual senders read the refusal on screen; triggered mail tells the practitioner."""
+def _tell_about_refusal(email: OutboundEmail, template: str) -> None:
+    """Manual senders read the refusal (or the hold) on screen; triggered mail tells the
+    practitioner."""
     if email.sent_by is None and email.appointment is not None:
         notification_create(
             clinic=email.clinic,
             recipient=email.appointment.practitioner,
-            text=notification_render("email_not_sent", {"email": email}, clinic=email.clinic),
+            text=notification_render(template, {"email": email}, clinic=email.clinic),
             client=email.client,
             email_id=email.id,
         )

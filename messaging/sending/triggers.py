@@ -31,9 +31,14 @@ SEND_QUOTA_WINDOW = timedelta(hours=24)
 
 def daily_quota_reached(clinic: Clinic) -> bool:
     """Has the clinic started DAILY_SEND_QUOTA emails in the last 24 hours? Every email counts,
-    automatic appointment emails and refused ones too; one count over the clinic's recent rows."""
+    automatic appointment emails and refused ones too, but not held ones (the reputation guard
+    stopped them, and a release may come late); one count over the clinic's recent rows."""
     since = timezone.now() - SEND_QUOTA_WINDOW
-    started = OutboundEmail.objects.filter(clinic=clinic, created_at__gte=since).count()
+    started = (
+        OutboundEmail.objects.filter(clinic=clinic, created_at__gte=since)
+        .exclude(status=EmailStatus.HELD)
+        .count()
+    )
     return started >= settings.DAILY_SEND_QUOTA
 
 

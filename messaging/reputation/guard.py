@@ -1,0 +1,450 @@
+"""The reputation guard: every clinic shares the platform's ESP account and its reputation, so one
+clinic's bad addresses (an old list imported, say) must not stop every clinic's mail. Each
+minute it reads every clinic's figures over the window, warns a clinic's admins and support once
+per crossing of a threshold, and at a hold threshold holds the clinic's mail to addresses it has
+never reached until support releases it. The rules on a single email (`mail_held`) and the
+release (`hold_release`) live here too, so there is one place for each."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import mail_admins
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from clinic.audit import audit_record
+from clinic.models import AuditEntry, Clinic
+from messaging.models import DeliveredAddress, GuardWarning, MailHold, OutboundEmail
+from messaging.reputation.figures import (
+    Figures,
+    Level,
+    Thresholds,
+    bounce_level,
+    complaint_level,
+    figures_of,
+    thresholds,
+)
+from messaging.reputation.rollups import DayCount, day_counts
+from messaging.status import EmailStatus
+from notifications.rendering import notification_render
+from notifications.services import notification_create, notification_create_for_admins
+
+logger = logging.getLogger(__name__)
+
+# The addresses behind a warning, at most: enough to act on, short enough to read.
+ADDRESSES_SHOWN = 50
+
+# Why a held email waits, as the log and the sender read it: what it means, what happens next.
+HELD_REASON = (
+    "Held, not sent yet. Too many of this clinic's recent emails bounced or were reported as "
+    "spam, so its email to addresses it has not reached before is paused while support "
+    "reviews it. This email goes out by itself when support lifts the pause (within "
+    "{days} days of writing it; after that it is not sent and you can send it again). If it is "
+    "urgent, contact the client another way."
+)
+
+# Why a held email too old to send was failed at the release instead.
+HELD_TOO_OLD = (
+    "Held while the clinic's mail to new addresses was on hold, and not sent: it was more than "
+    "{days} days old when the hold was released. Send it again if it is still needed."
+)
+
+LEVELS = (GuardWarning.Level.WARNING, GuardWarning.Level.HOLD)
+
+
+def held_reason() -> str:
+    return HELD_REASON.format(days=settings.HELD_EMAIL_MAX_DAYS)
+
+
+# --- one email ---------------------------------------------------------------------------------
+
+
+def mail_held(*, clinic: Clinic, address: str) -> bool:
+    """Is mail from this clinic to this address held now? Only while a hold stands, never on the
+    clinic's own SMTP server (its reputation is its own), and never to an address the clinic's
+    mail has reached before (a client it knows is not the risk). One query."""
+    if clinic.uses_own_smtp:
+        return False
+    with scopes_disabled():
+        delivered = DeliveredAddress.objects.filter(
+            clinic_id=OuterRef("clinic_id"), address=address.strip().lower()
+        )
+        return (
+            MailHold.objects.filter(clinic=clinic, released_at__isnull=True)
+            .exclude(Exists(delivered))
+            .exists()
+        )
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measure of one clinic's figures: its level, rate and the evidence behind them."""
+
+    measure: str
+    level: Level
+    rate: float
+    events: int
+    sends: int
+
+
+def _today(clinic: Clinic, now: datetime) -> date:
+    return timezone.localtime(now, clinic.tzinfo).date()
+
+
+def window_start(clinic: Clinic, now: datetime, limits: Thresholds) -> date:
+    """The window's first day on the clinic's clock: the last `window_days` days, today included."""
+    return _today(clinic, now) - timedelta(days=limits.window_days - 1)
+
+
+def measured_of(figures: Figures, limits: Thresholds) -> list[Measured]:
+    """Both measures of these figures."""
+    return [
+        Measured(
+            GuardWarning.Measure.BOUNCES,
+            bounce_level(figures, limits),
+            figures.bounce_rate,
+            figures.bounces,
+            figures.sends,
+        ),
+        Measured(
+            GuardWarning.Measure.COMPLAINTS,
+            complaint_level(figures, limits),
+            figures.complaint_rate,
+            figures.complaints,
+            figures.sends,
+        ),
+    ]
+
+
+def guard_evaluate(*, now: datetime) -> dict[str, int]:
+    """Reads every clinic's counts over the window once, and for each clinic warns, ends
+    warnings and holds as its figures say. Returns what it did, for the task's log."""
+    limits = thresholds()
+    done = {"warned": 0, "ended": 0, "held": 0}
+    with scopes_disabled():
+        standing = _standing_warnings()
+        releases = _last_releases()
+        # The earliest first day of any clinic's window: clocks differ by at most a day.
+        since = (now - timedelta(days=limits.window_days + 1)).date()
+        by_clinic: dict[int, list[DayCount]] = {}
+        for count in day_counts(since=since):
+            by_clinic.setdefault(count.clinic_id, []).append(count)
+        concerned = set(by_clinic) | {clinic_id for clinic_id, _, _ in standing}
+        for clinic in Clinic.objects.filter(pk__in=concerned).order_by("pk"):
+            with transaction.atomic():
+                _evaluate_clinic(
+                    clinic,
+                    by_clinic.get(clinic.pk, []),
+                    now=now,
+                    limits=limits,
+                    standing=standing,
+                    released_at=releases.get(clinic.pk),
+                    done=done,
+                )
+    return done
+
+
+def _standing_warnings() -> set[tuple[int, str, str]]:
+    return set(
+        GuardWarning.objects.filter(ended_at__isnull=True).values_list(
+            "clinic_id", "measure", "level"
+        )
+    )
+
+
+def _last_releases() -> dict[int, datetime]:
+    """Each clinic's latest release of a hold."""
+    releases: dict[int, datetime] = {}
+    for clinic_id, released_at in MailHold.objects.filter(released_at__isnull=False).values_list(
+        "clinic_id", "released_at"
+    ):
+        releases[clinic_id] = max(released_at, releases.get(clinic_id, released_at))
+    return releases
+
+
+def _evaluate_clinic(clinic, counts, *, now, limits, standing, released_at, done) -> None:
+    first_day = window_start(clinic, now, limits)
+    in_window = [count for count in counts if count.day >= first_day]
+    measured = measured_of(figures_of(in_window), limits)
+    # A hold rests only on days after the last release's day: support's release is not undone
+    # by the very figures it was given.
+    hold_from = first_day
+    if released_at is not None:
+        hold_from = max(first_day, _today(clinic, released_at) + timedelta(days=1))
+    over = [
+        m
+        for m in measured_of(figures_of(c for c in in_window if c.day >= hold_from), limits)
+        if m.level == "hold"
+    ]
+    hold = None
+    if over and not clinic.uses_own_smtp:  # a clinic's own server risks only its own name
+        hold = _hold_start(clinic, over, limits)
+        done["held"] += hold is not None
+    held_now = hold is not None or _hold_stands(clinic)
+    for m in measured:
+        done["ended"] += _warnings_end(clinic, m, now=now, standing=standing)
+        for level in LEVELS:
+            if _reaches(m.level, level) and (clinic.pk, m.measure, level) not in standing:
+                _warn(clinic, m, level, first_day=first_day, held=held_now, limits=limits)
+                done["warned"] += 1
+
+
+def _reaches(level: Level, wanted: str) -> bool:
+    """A hold level has passed the warning level too."""
+    order = {"": 0, "warning": 1, "hold": 2}
+    return order[level] >= order[wanted]
+
+
+def _warnings_end(clinic, m: Measured, *, now, standing) -> int:
+    """Ends the measure's standing warnings above its level now, so the next crossing is told."""
+    above = [level for level in LEVELS if not _reaches(m.level, level)]
+    if not any((clinic.pk, m.measure, level) in standing for level in above):
+        return 0
+    return GuardWarning.objects.filter(
+        clinic=clinic, measure=m.measure, level__in=above, ended_at__isnull=True
+    ).update(ended_at=now)
+
+
+def _hold_stands(clinic: Clinic) -> bool:
+    return MailHold.objects.filter(clinic=clinic, released_at__isnull=True).exists()
+
+
+def _percent(rate: float) -> str:
+    """A rate as people read it: one decimal, or two below 1% (complaint rates are small)."""
+    return f"{rate:.1f}%" if rate >= 1 else f"{rate:.2f}%"
+
+
+MEASURE_WORDS = {
+    GuardWarning.Measure.BOUNCES: "Hard bounces",
+    GuardWarning.Measure.COMPLAINTS: "Spam complaints",
+}
+
+
+def hold_why(measured: list[Measured], limits: Thresholds) -> str:
+    """Why a hold began, in words with its figures, e.g. "Hard bounces reached 9.1% of 312
+    emails in the last 7 days (hold at 8%)."."""
+    hold_at = {
+        GuardWarning.Measure.BOUNCES: limits.bounce_hold,
+        GuardWarning.Measure.COMPLAINTS: limits.complaint_hold,
+    }
+    return " ".join(
+        f"{MEASURE_WORDS[m.measure]} reached {_percent(m.rate)} of {m.sends} emails in the last "
+        f"{limits.window_days} days (hold at {hold_at[m.measure]:g}%)."
+        for m in measured
+    )
+
+
+def _hold_start(clinic: Clinic, measured: list[Measured], limits) -> MailHold | None:
+    """Starts a hold unless one stands (the database allows one standing hold per clinic)."""
+    if _hold_stands(clinic):
+        return None
+    figures = {m.measure: m for m in measured}
+    hold = MailHold.objects.create(
+        clinic=clinic,
+        why=hold_why(measured, limits),
+        sends=measured[0].sends,
+        bounces=figures[GuardWarning.Measure.BOUNCES].events
+        if GuardWarning.Measure.BOUNCES in figures
+        else 0,
+        complaints=figures[GuardWarning.Measure.COMPLAINTS].events
+        if GuardWarning.Measure.COMPLAINTS in figures
+        else 0,
+    )
+    logger.warning("Mail to new addresses held for clinic %s: %s", clinic.pk, hold.why)
+    return hold
+
+
+def addresses_behind(clinic: Clinic, measure: str, *, first_day: date) -> list[str]:
+    """The distinct addresses of the clinic's hard-bounced or complained emails in the window,
+    at most ADDRESSES_SHOWN, the newest first."""
+    since = timezone.make_aware(datetime.combine(first_day, time.min), clinic.tzinfo)
+    if measure == GuardWarning.Measure.BOUNCES:
+        which = Q(status=EmailStatus.FAILED, refusal="", failure_cause="") & ~Q(esp_message_id="")
+    else:
+        which = Q(status=EmailStatus.SPAM_REPORT)
+    seen: list[str] = []
+    rows = (
+        OutboundEmail.objects.filter(which, clinic=clinic, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("to_email", flat=True)
+    )
+    for address in rows.iterator(chunk_size=500):
+        address = address.lower()
+        if address not in seen:
+            seen.append(address)
+            if len(seen) == ADDRESSES_SHOWN:
+                break
+    return seen
+
+
+def _warn(clinic, m: Measured, level: str, *, first_day, held: bool, limits) -> GuardWarning:
+    """Records the crossing and tells the clinic's admins and support, once."""
+    warning = GuardWarning.objects.create(
+        clinic=clinic,
+        measure=m.measure,
+        level=level,
+        rate=m.rate,
+        sends=m.sends,
+        events=m.events,
+        addresses="\n".join(addresses_behind(clinic, m.measure, first_day=first_day)),
+    )
+    context = {
+        "warning": warning,
+        "rate": _percent(m.rate),
+        "limits": limits,
+        "held": held,
+        "own_smtp": clinic.uses_own_smtp,
+        "addresses": warning.addresses.splitlines(),
+        "hold_at": limits.bounce_hold
+        if m.measure == GuardWarning.Measure.BOUNCES
+        else limits.complaint_hold,
+    }
+    text = notification_render("guard_warning", context, clinic=clinic)
+    notification_create_for_admins(clinic=clinic, text=text)
+    _tell_support(
+        f"{clinic.name}: {MEASURE_WORDS[m.measure].lower()} at {_percent(m.rate)} "
+        f"({warning.get_level_display().lower()})",
+        text,
+    )
+    return warning
+
+
+def _tell_support(subject: str, text: str) -> None:
+    """Support reads warnings and holds in admin; with ADMINS set, they are emailed too."""
+    if settings.ADMINS:
+        mail_admins(subject, text, fail_silently=True)
+
+
+# --- release -----------------------------------------------------------------------------------
+
+
+class ReleaseRefused(Exception):
+    """A release that cannot be done, in words for support."""
+
+
+@dataclass(frozen=True)
+class Released:
+    sent: int
+    failed: int
+
+
+def held_emails_counts(*, clinic: Clinic, now: datetime | None = None) -> Released:
+    """How many of the clinic's held emails a release now would send, and how many it would fail
+    as too old: shown to support before they release."""
+    too_old = (now or timezone.now()) - timedelta(days=settings.HELD_EMAIL_MAX_DAYS)
+    with scopes_disabled():
+        held = OutboundEmail.objects.filter(clinic=clinic, status=EmailStatus.HELD)
+        return Released(
+            sent=held.filter(created_at__gte=too_old).count(),
+            failed=held.filter(created_at__lt=too_old).count(),
+        )
+
+
+def hold_release(*, hold: MailHold, by, reason: str) -> Released:
+    """Support lifts a hold, with a reason (recorded and audited). In one transaction the
+    clinic's held emails move on: to `sending` and the outbox (once: the UPDATE takes only rows
+    still `held`, so a second release sends nothing twice), or, written more than
+    HELD_EMAIL_MAX_DAYS ago, `failed` with words. The clinic's admins are told."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReleaseRefused("Give a reason for the release: it is kept with the hold.")
+    now = timezone.now()
+    with transaction.atomic(), scopes_disabled():
+        locked = MailHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.released_at is not None:
+            raise ReleaseRefused("This hold was already released.")
+        locked.released_at, locked.released_by, locked.release_reason = now, by, reason
+        locked.save(update_fields=["released_at", "released_by", "release_reason"])
+        clinic = locked.clinic
+        sent_ids, failed_ids = _held_emails_move(clinic, now=now)
+        _enqueue(clinic, sent_ids)
+        _tell_of_old_ones(failed_ids)
+        audit_record(
+            actor=by,
+            action=AuditEntry.Action.RELEASED_MAIL_HOLD,
+            clinic=clinic,
+            target=f"mail hold {locked.pk}",
+            reason=reason,
+            sent=len(sent_ids),
+            failed=len(failed_ids),
+        )
+        released = Released(sent=len(sent_ids), failed=len(failed_ids))
+        text = notification_render(
+            "mail_hold_released",
+            {"released": released, "days": settings.HELD_EMAIL_MAX_DAYS},
+            clinic=clinic,
+        )
+        notification_create_for_admins(clinic=clinic, text=text)
+    hold.released_at, hold.released_by, hold.release_reason = now, by, reason
+    logger.info("Mail hold %s released: %d sent, %d failed", hold.pk, *released.__dict__.values())
+    return released
+
+
+def _held_emails_move(clinic: Clinic, *, now: datetime) -> tuple[list, list]:
+    """Moves the clinic's held emails on, each only if still held; returns the ids sent and
+    failed."""
+    too_old = now - timedelta(days=settings.HELD_EMAIL_MAX_DAYS)
+    words = HELD_TOO_OLD.format(days=settings.HELD_EMAIL_MAX_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE messaging_outboundemail
+            SET status = %s, reason = '', status_changed_at = %s, claimed_until = NULL,
+                next_attempt_at = NULL
+            WHERE clinic_id = %s AND status = %s AND created_at >= %s
+            RETURNING id
+            """,
+            [EmailStatus.SENDING, now, clinic.pk, EmailStatus.HELD, too_old],
+        )
+        sent = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            """
+            UPDATE messaging_outboundemail
+            SET status = %s, reason = %s, failure_cause = 'sender', status_changed_at = %s,
+                claimed_until = NULL, next_attempt_at = NULL
+            WHERE clinic_id = %s AND status = %s AND created_at < %s
+            RETURNING id
+            """,
+            [EmailStatus.FAILED, words, now, clinic.pk, EmailStatus.HELD, too_old],
+        )
+        failed = [row[0] for row in cursor.fetchall()]
+    return sent, failed
+
+
+def _enqueue(clinic: Clinic, email_ids: list) -> None:
+    # Imported here: the outbox imports this module for `mail_held`.
+    from messaging.sending.outbox import emails_enqueue
+
+    emails_enqueue(
+        emails=[
+            OutboundEmail(id=email_id, clinic_id=clinic.pk, status=EmailStatus.SENDING)
+            for email_id in email_ids
+        ]
+    )
+
+
+def _tell_of_old_ones(email_ids: list) -> None:
+    """Whoever waits for a held email that was failed as too old hears of it, as of any
+    failure."""
+    from messaging.tracking.consequences import email_owner
+
+    emails = OutboundEmail.objects.filter(pk__in=email_ids).select_related(
+        "clinic", "client", "sent_by", "appointment__practitioner"
+    )
+    for email in emails:
+        recipient = email_owner(email)
+        if recipient is not None:
+            notification_create(
+                clinic=email.clinic,
+                recipient=recipient,
+                text=notification_render("email_failed", {"email": email}, clinic=email.clinic),
+                client=email.client,
+                email_id=email.id,
+            )

@@ -1,0 +1,404 @@
+"""The reputation guard (messaging/reputation/guard.py): a clinic whose hard bounces or spam
+complaints cross a threshold is warned once per crossing, then held; a hold stops only its mail
+to addresses it never reached; support's release sends the held emails once, fails old ones
+with words, and is not undone by the same figures. Another clinic is never touched."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import mail as outbox_mail
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from clinic.models import AuditEntry, Clinic
+from messaging.models import GuardWarning, MailHold, OutboundEmail
+from messaging.reputation.guard import (
+    ReleaseRefused,
+    guard_evaluate,
+    held_emails_counts,
+    hold_release,
+    mail_held,
+)
+from messaging.sending.delivery import email_deliver
+from messaging.sending.outbox import email_prepare, emails_enqueue, outbox_stuck
+from messaging.sending.triggers import daily_quota_reached, direct_message_send
+from messaging.status import EmailStatus
+from messaging.tracking.stuck import stuck_emails_flag
+from notifications.models import Notification
+from tests.factories import (
+    ClientFactory,
+    DeliveredAddressFactory,
+    MailHoldFactory,
+    MembershipFactory,
+    OutboundEmailFactory,
+)
+from tests.tracking.helpers import mailgun_hard_bounce
+
+pytestmark = pytest.mark.django_db
+
+
+@scopes_disabled()
+def mail(clinic, *, delivered=0, bounced=0, complained=0, created_at=None) -> None:
+    """Emails the clinic handed over, as the ESP's events left them (the counts follow by
+    trigger)."""
+    client = ClientFactory(clinic=clinic)
+    rows = []
+    for status, number in (
+        (EmailStatus.DELIVERED, delivered),
+        (EmailStatus.FAILED, bounced),
+        (EmailStatus.SPAM_REPORT, complained),
+    ):
+        rows += [
+            OutboundEmail(
+                clinic=clinic,
+                client=client,
+                kind="direct_message",
+                to_email=f"{status}-{uuid.uuid4().hex[:8]}@example.test",
+                subject="News",
+                body_text="News",
+                esp="mailgun",
+                status=status,
+                esp_message_id=f"m-{uuid.uuid4()}",
+            )
+            for _ in range(number)
+        ]
+    made = OutboundEmail.objects.bulk_create(rows)
+    if created_at is not None:
+        OutboundEmail.objects.filter(pk__in=[e.pk for e in made]).update(created_at=created_at)
+
+
+def notes(user) -> list[str]:
+    with scopes_disabled():
+        return list(
+            Notification.objects.filter(recipient=user)
+            .order_by("pk")
+            .values_list("text", flat=True)
+        )
+
+
+def warnings(clinic, **filters):
+    with scopes_disabled():
+        return list(GuardWarning.objects.filter(clinic=clinic, **filters))
+
+
+def standing_hold(clinic):
+    with scopes_disabled():
+        return MailHold.objects.filter(clinic=clinic, released_at__isnull=True).first()
+
+
+def own_smtp(clinic: Clinic) -> None:
+    clinic.sending_connection = Clinic.Connection.OWN_SMTP
+    clinic.smtp_host = "smtp.alice.test"
+    clinic.save()
+
+
+def test_a_bounce_warning_is_told_once_then_a_hold_and_again_after_falling_below(cast, settings):
+    settings.ADMINS = [("Support", "support@platform.test")]
+    mail(cast.alice_clinic, delivered=191, bounced=9)  # 4.5% of 200
+    guard_evaluate(now=timezone.now())
+    [warning] = warnings(cast.alice_clinic)
+    assert (warning.measure, warning.level, warning.sends, warning.events) == (
+        "bounces",
+        "warning",
+        200,
+        9,
+    )
+    assert round(warning.rate, 1) == 4.5
+    assert len(warning.addresses.splitlines()) == 9
+    [told] = notes(cast.alice_admin)
+    assert told.startswith("Hard bounces reached 4.5% of the 200 emails")
+    assert "failed-" in told  # the addresses behind it
+    assert notes(cast.alice) == []  # a practitioner is not an admin
+    assert len(outbox_mail.outbox) == 1 and "Alice Physio" in outbox_mail.outbox[0].subject
+    assert standing_hold(cast.alice_clinic) is None
+
+    guard_evaluate(now=timezone.now())  # the same figures: nobody is told again
+    assert len(notes(cast.alice_admin)) == 1 and len(outbox_mail.outbox) == 1
+
+    mail(cast.alice_clinic, bounced=12)  # 21 of 212: 9.9%
+    guard_evaluate(now=timezone.now())
+    hold = standing_hold(cast.alice_clinic)
+    assert hold.why == "Hard bounces reached 9.9% of 212 emails in the last 7 days (hold at 8%)."
+    assert (hold.sends, hold.bounces, hold.complaints) == (212, 21, 0)
+    assert [w.level for w in warnings(cast.alice_clinic, ended_at__isnull=True)] == [
+        "hold",
+        "warning",
+    ]
+    assert "is now held" in notes(cast.alice_admin)[-1]
+    guard_evaluate(now=timezone.now())
+    assert len(notes(cast.alice_admin)) == 2
+    with scopes_disabled():
+        assert MailHold.objects.count() == 1
+
+    mail(cast.alice_clinic, delivered=400)  # 21 of 612: 3.4%, below both
+    guard_evaluate(now=timezone.now())
+    assert warnings(cast.alice_clinic, ended_at__isnull=True) == []
+    assert standing_hold(cast.alice_clinic) is not None  # only support lifts a hold
+    mail(cast.alice_clinic, bounced=10)  # 31 of 622: 5.0%
+    guard_evaluate(now=timezone.now())
+    assert len(warnings(cast.alice_clinic, ended_at__isnull=True, level="warning")) == 1
+    assert len(notes(cast.alice_admin)) == 3
+
+
+def test_complaints_warn_then_hold(cast):
+    mail(cast.alice_clinic, delivered=4995, complained=5)  # 0.10%
+    guard_evaluate(now=timezone.now())
+    [warning] = warnings(cast.alice_clinic)
+    assert (warning.measure, warning.level) == ("complaints", "warning")
+    assert notes(cast.alice_admin)[0].startswith("Spam complaints reached 0.10% of the 5000")
+    assert standing_hold(cast.alice_clinic) is None
+    mail(cast.alice_clinic, complained=15)  # 20 of 5015: 0.40%
+    guard_evaluate(now=timezone.now())
+    hold = standing_hold(cast.alice_clinic)
+    assert hold.why == (
+        "Spam complaints reached 0.40% of 5015 emails in the last 7 days (hold at 0.3%)."
+    )
+    assert hold.complaints == 20
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        {"delivered": 179, "bounced": 20},  # 199 sends, 10%
+        {"delivered": 996, "complained": 4},  # 4 complaints, 0.4%
+    ],
+)
+def test_too_little_evidence_does_nothing(cast, figures):
+    mail(cast.alice_clinic, **figures)
+    guard_evaluate(now=timezone.now())
+    assert warnings(cast.alice_clinic) == []
+    assert standing_hold(cast.alice_clinic) is None
+    assert notes(cast.alice_admin) == []
+
+
+def test_emails_outside_the_window_do_not_count(cast):
+    mail(cast.alice_clinic, delivered=180, bounced=20, created_at=timezone.now() - timedelta(8))
+    guard_evaluate(now=timezone.now())
+    assert warnings(cast.alice_clinic) == []
+
+
+def test_a_clinic_on_its_own_smtp_server_is_warned_never_held(cast):
+    own_smtp(cast.alice_clinic)
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    guard_evaluate(now=timezone.now())
+    assert {w.level for w in warnings(cast.alice_clinic)} == {"warning", "hold"}
+    assert standing_hold(cast.alice_clinic) is None
+    assert "its own mail server, so nothing is held" in notes(cast.alice_admin)[0]
+    with scopes_disabled():
+        MailHoldFactory(clinic=cast.alice_clinic)  # even a hold left from before the move
+    assert not mail_held(clinic=cast.alice_clinic, address="new@example.test")
+
+
+def test_another_clinic_is_untouched_and_sees_nothing(cast, client):
+    charlie_admin = MembershipFactory(
+        clinic=cast.charlie_clinic, role="clinic_admin", user__email="boss@charlie.test"
+    ).user
+    mail(cast.charlie_clinic, delivered=300)
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    guard_evaluate(now=timezone.now())
+    assert warnings(cast.alice_clinic) != []
+    assert warnings(cast.charlie_clinic) == []
+    assert standing_hold(cast.charlie_clinic) is None
+    assert notes(charlie_admin) == [] and notes(cast.charlie) == []
+    assert not mail_held(clinic=cast.charlie_clinic, address="new@example.test")
+    client.force_login(charlie_admin)
+    assert "Hard bounces" not in client.get("/notifications/").content.decode()
+
+
+# --- while held --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def held(cast):
+    """Alice's clinic under a hold; Bob's address was delivered to before."""
+    with scopes_disabled():
+        hold = MailHoldFactory(clinic=cast.alice_clinic)
+        DeliveredAddressFactory(clinic=cast.alice_clinic, address="bob@example.test")
+    return hold
+
+
+def test_mail_to_an_address_reached_before_goes_out_and_a_new_one_is_held(cast, held):
+    newcomer = ClientFactory(clinic=cast.alice_clinic, email="New.Comer@example.test")
+    with scopes_disabled():
+        to_bob = email_prepare(client=cast.bob, kind="direct_message", sent_by=cast.alice)
+        to_new = email_prepare(client=newcomer, kind="direct_message", sent_by=cast.alice)
+    assert to_bob.status == EmailStatus.SENDING
+    assert to_new.status == EmailStatus.HELD
+    assert to_new.refusal == ""
+    assert to_new.reason.startswith("Held, not sent yet.")
+    assert "goes out by itself when support lifts the pause" in to_new.reason
+    assert mail_held(clinic=cast.alice_clinic, address="NEW.comer@example.test")
+    assert not mail_held(clinic=cast.alice_clinic, address="BOB@example.test")
+
+
+def test_a_held_appointment_email_tells_the_practitioner(cast, held):
+    from tests.factories import AppointmentFactory
+
+    newcomer = ClientFactory(clinic=cast.alice_clinic, email="new@example.test")
+    with scopes_disabled():
+        appointment = AppointmentFactory(client=newcomer, practitioner=cast.alice)
+        email = email_prepare(
+            client=newcomer, kind="appointment_confirmation", appointment=appointment
+        )
+    assert email.status == EmailStatus.HELD
+    [told] = notes(cast.alice)
+    assert told.startswith("Appointment confirmation to")
+    assert "was held, not sent yet" in told
+
+
+def test_an_email_queued_before_the_hold_is_held_at_delivery_without_calling_the_esp(cast):
+    newcomer = ClientFactory(clinic=cast.alice_clinic, email="new@example.test")
+    with scopes_disabled():
+        email = email_prepare(client=newcomer, kind="direct_message", sent_by=cast.alice)
+        assert email.status == EmailStatus.SENDING
+        MailHoldFactory(clinic=cast.alice_clinic)
+        delivery = email_deliver(email_id=email.pk)
+        email.refresh_from_db()
+    assert delivery.outcome == "held"
+    assert email.status == EmailStatus.HELD
+    assert (email.attempts, email.claimed_until, email.esp_message_id) == (0, None, "")
+    assert len(outbox_mail.outbox) == 0
+
+
+def test_held_emails_are_outside_the_quota_the_sweeper_and_the_stuck_flag(cast, held, settings):
+    settings.DAILY_SEND_QUOTA = 3
+    long_ago = timezone.now() - timedelta(hours=2)
+    with scopes_disabled():
+        held_emails = OutboundEmailFactory.create_batch(3, client=cast.bob, status=EmailStatus.HELD)
+        OutboundEmail.objects.filter(pk__in=[e.pk for e in held_emails]).update(created_at=long_ago)
+        assert not daily_quota_reached(cast.alice_clinic)
+        assert list(outbox_stuck(now=timezone.now(), older_than=timedelta(minutes=1))) == []
+        assert stuck_emails_flag(now=timezone.now()) == 0
+        assert not OutboundEmail.objects.filter(flagged_stuck_at__isnull=False).exists()
+        OutboundEmail.objects.filter(pk=held_emails[0].pk).update(status=EmailStatus.SENDING)
+        assert len(outbox_stuck(now=timezone.now(), older_than=timedelta(minutes=1))) == 1
+
+
+def test_an_esp_event_naming_a_held_email_does_not_move_it(cast, held, client):
+    with scopes_disabled():
+        email = OutboundEmailFactory(
+            client=cast.bob, status=EmailStatus.HELD, reason="Held, not sent yet."
+        )
+    mailgun_hard_bounce(client, email)
+    with scopes_disabled():
+        email.refresh_from_db()
+    assert email.status == EmailStatus.HELD
+
+
+def test_the_send_page_and_the_api_say_held(cast, held, client):
+    newcomer = ClientFactory(clinic=cast.alice_clinic, email="new@example.test")
+    client.force_login(cast.alice)
+    response = client.post(
+        f"/clients/{newcomer.pk}/emails/send/",
+        {
+            "kind": "direct_message",
+            "direct_message-subject": "Hello",
+            "direct_message-body": "See you soon.",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "was held, not sent yet" in page
+    assert "is on its way" not in page
+    _, token = AuthToken.objects.create(user=cast.alice)
+    api_client = APIClient()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    api = api_client.post(
+        f"/api/clients/{newcomer.pk}/emails",
+        {"kind": "direct_message", "subject": "Hello", "body": "See you soon."},
+        format="json",
+    )
+    assert api.status_code == 202
+    assert api.json()["status"] == "held"
+    assert api.json()["reason"].startswith("Held, not sent yet.")
+
+
+# --- release -----------------------------------------------------------------------------------
+
+
+def held_email(clinic, *, age: timedelta, sent_by=None):
+    with scopes_disabled():
+        email = OutboundEmailFactory(
+            client=ClientFactory(clinic=clinic),
+            status=EmailStatus.HELD,
+            reason="Held, not sent yet.",
+            sent_by=sent_by,
+        )
+        OutboundEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - age)
+    return email
+
+
+def test_a_release_sends_fresh_held_emails_once_and_fails_old_ones_with_words(
+    cast, held, django_capture_on_commit_callbacks
+):
+    fresh = held_email(cast.alice_clinic, age=timedelta(days=1))
+    old = held_email(cast.alice_clinic, age=timedelta(days=4), sent_by=cast.alice)
+    charlies = held_email(cast.charlie_clinic, age=timedelta(hours=1))
+    assert held_emails_counts(clinic=cast.alice_clinic).__dict__ == {"sent": 1, "failed": 1}
+    with django_capture_on_commit_callbacks() as published:
+        released = hold_release(hold=held, by=cast.support, reason="Clinic removed its old list.")
+    assert (released.sent, released.failed) == (1, 1)
+    assert len(published) == 1  # one chunk to the broker
+    with scopes_disabled():
+        fresh.refresh_from_db(), old.refresh_from_db(), charlies.refresh_from_db()
+        held.refresh_from_db()
+        entry = AuditEntry.objects.get(action="released_mail_hold")
+    assert fresh.status == EmailStatus.SENDING and fresh.reason == ""
+    assert old.status == EmailStatus.FAILED and old.failure_cause == "sender"
+    assert old.reason == (
+        "Held while the clinic's mail to new addresses was on hold, and not sent: it was more "
+        "than 3 days old when the hold was released. Send it again if it is still needed."
+    )
+    assert charlies.status == EmailStatus.HELD  # another clinic's hold is its own
+    assert held.released_by == cast.support and held.release_reason.startswith("Clinic removed")
+    assert entry.clinic == cast.alice_clinic and entry.detail["sent"] == 1
+    assert "1 held email is being sent now" in notes(cast.alice_admin)[0]
+    assert any("failed" in text for text in notes(cast.alice))
+
+    with pytest.raises(ReleaseRefused), django_capture_on_commit_callbacks() as again:
+        hold_release(hold=held, by=cast.support, reason="Again.")
+    assert again == []
+
+
+def test_a_release_needs_a_reason(cast, held):
+    with pytest.raises(ReleaseRefused):
+        hold_release(hold=held, by=cast.support, reason="  ")
+    assert standing_hold(cast.alice_clinic) == held
+
+
+def test_the_same_figures_do_not_hold_again_after_a_release_but_new_ones_do(cast):
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    guard_evaluate(now=timezone.now())
+    hold = standing_hold(cast.alice_clinic)
+    hold_release(hold=hold, by=cast.support, reason="Old list removed.")
+    guard_evaluate(now=timezone.now())
+    guard_evaluate(now=timezone.now() + timedelta(minutes=1))
+    assert standing_hold(cast.alice_clinic) is None
+    tomorrow = timezone.now() + timedelta(days=1)
+    mail(cast.alice_clinic, delivered=180, bounced=20, created_at=tomorrow)
+    guard_evaluate(now=tomorrow)
+    assert standing_hold(cast.alice_clinic) is not None
+
+
+def test_a_released_emails_second_enqueue_sends_it_once(cast, held):
+    """The conditional UPDATE and the claim: a released email enqueued twice goes once."""
+    fresh = held_email(cast.alice_clinic, age=timedelta(hours=1))
+    with scopes_disabled():
+        DeliveredAddressFactory(clinic=cast.alice_clinic, address=fresh.to_email)
+    hold_release(hold=held, by=cast.support, reason="Reviewed.")
+    with scopes_disabled():
+        fresh.refresh_from_db()
+        emails_enqueue(emails=[fresh, fresh])
+        first = email_deliver(email_id=fresh.pk)
+        second = email_deliver(email_id=fresh.pk)
+    assert (first.outcome, second.outcome) == ("sent", "skipped")
+
+
+def test_direct_message_send_while_held_is_saved_not_refused(cast, held):
+    newcomer = ClientFactory(clinic=cast.alice_clinic, email="new@example.test")
+    with scopes_disabled():
+        email = direct_message_send(client=newcomer, subject="Hi", body="Hi", sent_by=cast.alice)
+        assert OutboundEmail.objects.get(pk=email.pk).status == EmailStatus.HELD
