@@ -2,13 +2,19 @@
 fields are emptied), and a row just inside it stays as it was. Run as the nightly task runs it."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from clinic.models import AuditEntry, SmartFormRequest
 from messaging.log.retention import (
     audit_entries_purge,
+    day_counts_purge,
+    delivered_addresses_purge,
+    guard_records_purge,
+    log_purge,
     notifications_purge,
     received_batches_purge,
     removal_requests_purge,
@@ -16,7 +22,16 @@ from messaging.log.retention import (
     suppression_evidence_clear,
 )
 from messaging.log.tasks import retention_purge_task
-from messaging.models import ReceivedBatch
+from messaging.models import (
+    DeliveredAddress,
+    EmailCountChange,
+    EmailDayCount,
+    GuardWarning,
+    MailHold,
+    OutboundEmail,
+    ReceivedBatch,
+)
+from messaging.reputation.rollups import day_counts, day_counts_recounted
 from notifications.models import Notification
 from suppression.models import (
     EspRemoval,
@@ -26,7 +41,13 @@ from suppression.models import (
 )
 from tests.factories import (
     AuditEntryFactory,
+    ClientFactory,
+    DeliveredAddressFactory,
+    EmailDayCountFactory,
+    GuardWarningFactory,
+    MailHoldFactory,
     NotificationFactory,
+    OutboundEmailFactory,
     SmartFormRequestFactory,
 )
 
@@ -180,6 +201,61 @@ def test_audit_entries_are_kept_longest_and_go_after_their_period(cast):
     assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
+def test_day_counts_go_a_day_after_their_emails_and_the_changes_are_folded_not_kept(cast):
+    """The log purge takes the emails off the counts (the email table's trigger); what is left
+    of days before the period and a day more goes; the changes are folded, never kept."""
+    bob_emails = OutboundEmailFactory.create_batch(3, client=cast.bob)
+    OutboundEmail.objects.filter(pk__in=[e.pk for e in bob_emails[:2]]).update(created_at=ago(30.5))
+    assert log_purge(before=ago(30)) == 2
+    lingering = EmailDayCountFactory(clinic=cast.alice_clinic, day=ago(32).date())
+    edge = EmailDayCountFactory(clinic=cast.charlie_clinic, day=ago(31).date())
+
+    assert day_counts_purge(before=ago(31).date()) == 1
+
+    assert not EmailCountChange.objects.exists()
+    assert set(EmailDayCount.objects.values_list("pk", flat=True)) > {edge.pk}
+    assert not EmailDayCount.objects.filter(pk=lingering.pk).exists()
+    edge.delete()
+    since = ago(400).date()
+    assert sorted(day_counts(since=since), key=repr) == sorted(day_counts_recounted(), key=repr)
+    assert sum(count.emails for count in day_counts(since=since)) == 1  # Bob's one recent email
+
+
+def test_a_delivered_address_is_kept_while_one_of_the_clinics_clients_has_it(cast):
+    kept = DeliveredAddressFactory(clinic=cast.alice_clinic, address="bob@example.test")
+    ClientFactory(clinic=cast.alice_clinic, email="Erin.Eve@Example.test")
+    kept_any_case = DeliveredAddressFactory(
+        clinic=cast.alice_clinic, address="erin.eve@example.test"
+    )
+    # Dana is Charlie's client: her address delivered for Alice's clinic is not Alice's to keep.
+    others = DeliveredAddressFactory(clinic=cast.alice_clinic, address="dana@example.test")
+    changed = DeliveredAddressFactory(clinic=cast.charlie_clinic, address="dana.old@example.test")
+
+    assert delivered_addresses_purge() == 2
+
+    assert set(DeliveredAddress.objects.values_list("pk", flat=True)) == {kept.pk, kept_any_case.pk}
+    assert not {others.pk, changed.pk} & set(DeliveredAddress.objects.values_list("pk", flat=True))
+
+
+def test_holds_and_warnings_are_kept_as_long_as_the_audit_trail_and_while_in_force(cast):
+    released_long_ago = MailHoldFactory(clinic=cast.alice_clinic, released_at=ago(401))
+    released_lately = MailHoldFactory(clinic=cast.alice_clinic, released_at=ago(399))
+    in_force = MailHoldFactory(clinic=cast.charlie_clinic)
+    MailHold.objects.filter(pk=in_force.pk).update(started_at=ago(900))
+    ended_long_ago = GuardWarningFactory(clinic=cast.alice_clinic, ended_at=ago(401))
+    ended_lately = GuardWarningFactory(
+        clinic=cast.alice_clinic, ended_at=ago(399), level=GuardWarning.Level.HOLD
+    )
+    standing = GuardWarningFactory(clinic=cast.charlie_clinic, created_at=ago(900))
+
+    assert guard_records_purge(before=ago(400)) == 2
+
+    assert set(MailHold.objects.values_list("pk", flat=True)) == {released_lately.pk, in_force.pk}
+    assert set(GuardWarning.objects.values_list("pk", flat=True)) == {ended_lately.pk, standing.pk}
+    assert not MailHold.objects.filter(pk=released_long_ago.pk).exists()
+    assert not GuardWarning.objects.filter(pk=ended_long_ago.pk).exists()
+
+
 def test_the_nightly_task_applies_every_period_from_its_setting(cast, settings):
     """One row past its period in each table, and its twin just inside it: the task takes the
     first of each, with the periods read from the settings."""
@@ -190,6 +266,7 @@ def test_the_nightly_task_applies_every_period_from_its_setting(cast, settings):
     settings.SMART_FORM_ANSWERS_RETENTION_DAYS = 9
     settings.SUPPRESSION_EVIDENCE_RETENTION_DAYS = 10
     settings.AUDIT_RETENTION_DAYS = 11
+    settings.EMAIL_LOG_RETENTION_DAYS = 4
     batch(5.5, failed=True), batch(4.5, failed=True)
     for days in (6.5, 5.5):
         note = NotificationFactory(clinic=cast.alice_clinic, recipient=cast.alice)
@@ -207,10 +284,16 @@ def test_the_nightly_task_applies_every_period_from_its_setting(cast, settings):
     for days in (11.5, 10.5):
         entry = AuditEntryFactory(clinic=cast.alice_clinic, actor=cast.alice)
         AuditEntry.objects.filter(pk=entry.pk).update(at=ago(days))
+        MailHoldFactory(clinic=cast.alice_clinic, released_at=ago(days))
+        GuardWarningFactory(clinic=cast.alice_clinic, ended_at=ago(days))
+    for days in (5.5, 4.5):  # counts of days a day older than the log's period, and not
+        EmailDayCountFactory(clinic=cast.alice_clinic, day=ago(days + 1).date())
+    DeliveredAddressFactory(clinic=cast.alice_clinic, address=cast.bob.email)
+    DeliveredAddressFactory(clinic=cast.alice_clinic, address="no.client@example.test")
 
     # 1 batch, 1 notification, 2 removal requests, 1 form's answers, 1 diagnostic and 2
-    # evidences, 1 audit entry.
-    assert retention_purge_task() == 9
+    # evidences, 1 audit entry, 1 day count, 1 delivered address, 1 hold and 1 warning.
+    assert retention_purge_task() == 13
 
     assert ReceivedBatch.objects.count() == 1
     assert Notification.objects.count() == 1
@@ -219,3 +302,25 @@ def test_the_nightly_task_applies_every_period_from_its_setting(cast, settings):
     assert Suppression.objects.exclude(diagnostic="").count() == 1
     assert SuppressionHistory.objects.exclude(evidence={}).count() == 2
     assert AuditEntry.objects.count() == 1
+    assert EmailDayCount.objects.count() == 1
+    assert list(DeliveredAddress.objects.values_list("address", flat=True)) == [cast.bob.email]
+    assert MailHold.objects.count() == GuardWarning.objects.count() == 1
+
+
+# Rows that go with the row they belong to, so they need no rule of their own.
+GO_WITH_THEIR_ROW = {"EmailAttachment": "deleted with its email"}
+
+
+def test_every_table_of_the_email_log_has_its_row_in_the_retention_table():
+    """A new messaging model (the day counts, the guard's records) must say how long it is kept:
+    its row in docs/operations.md's retention table, or the row it goes with."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    table = doc.split("## Retention: how long patient data is kept", 1)[1].split("\n## ", 1)[0]
+    named = {line.split("|")[1] for line in table.splitlines() if line.startswith("| `")}
+    missing = [
+        model.__name__
+        for model in apps.get_app_config("messaging").get_models()
+        if model.__name__ not in GO_WITH_THEIR_ROW
+        and not any(f"`{model.__name__}`" in cell for cell in named)
+    ]
+    assert missing == []

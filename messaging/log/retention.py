@@ -7,14 +7,24 @@ emptied. Webhook tokens hold none and are forgotten within a day by their own ho
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django_scopes import scopes_disabled
 
-from clinic.models import AuditEntry, SmartFormRequest
-from messaging.models import EmailEvent, OutboundEmail, ReceivedBatch
+from clinic.models import AuditEntry, Client, SmartFormRequest
+from messaging.models import (
+    DeliveredAddress,
+    EmailDayCount,
+    EmailEvent,
+    GuardWarning,
+    MailHold,
+    OutboundEmail,
+    ReceivedBatch,
+)
+from messaging.reputation.rollups import counts_fold
 from notifications.models import Notification
 from suppression.models import EspRemoval, RemovalRequest, Suppression, SuppressionHistory
 
@@ -148,6 +158,37 @@ def audit_entries_purge(*, before: datetime) -> int:
         return _deleted(AuditEntry.objects.filter(at__lt=before))
 
 
+def day_counts_purge(*, before: date) -> int:
+    """A clinic's email counts of days before `before`. Their emails are gone by then (the email
+    table's trigger took them off the counts as they went, and the fold deletes counts that come
+    to nothing), so this only clears what is left. The changes the log purge just wrote are
+    folded first: the change table itself is never kept, only folded."""
+    counts_fold()
+    with scopes_disabled():
+        return _deleted(EmailDayCount.objects.filter(day__lt=before))
+
+
+def delivered_addresses_purge() -> int:
+    """Addresses a clinic's mail reached (the reputation guard never holds mail to them), kept
+    while one of the clinic's clients has the address, long after the emails: without a client
+    who has it, the clinic has no mail to send there and no reason to keep it."""
+    with scopes_disabled():
+        clients_with_it = Client.objects.annotate(address=Lower("email")).filter(
+            clinic_id=OuterRef("clinic_id"), address=OuterRef("address")
+        )
+        return _deleted(DeliveredAddress.objects.filter(~Exists(clients_with_it)))
+
+
+def guard_records_purge(*, before: datetime) -> int:
+    """Holds released and warnings ended before `before`: the record of what the reputation
+    guard decided and what support did about it, kept as long as the audit trail. A hold in
+    force, or a warning standing, is kept whatever its age."""
+    with scopes_disabled():
+        return _deleted(MailHold.objects.filter(released_at__lt=before)) + _deleted(
+            GuardWarning.objects.filter(ended_at__lt=before)
+        )
+
+
 def _days(setting: str) -> timedelta:
     return timedelta(days=getattr(settings, setting))
 
@@ -156,6 +197,11 @@ def retention_apply(*, now: datetime) -> dict[str, int]:
     """Applies every retention period; returns how many rows each part deleted or cleared."""
     done = {
         "emails and events": log_purge(before=now - _days("EMAIL_LOG_RETENTION_DAYS")),
+        # A day later than the log: a clinic's day may end up to 14 hours after UTC's.
+        "email day counts": day_counts_purge(
+            before=(now - _days("EMAIL_LOG_RETENTION_DAYS") - timedelta(days=1)).date()
+        ),
+        "delivered addresses": delivered_addresses_purge(),
         "received batches": received_batches_purge(
             before=now - _days("RECEIVED_BATCH_RETENTION_DAYS")
         ),
@@ -171,6 +217,9 @@ def retention_apply(*, now: datetime) -> dict[str, int]:
             inactive_before=now - _days("SUPPRESSION_EVIDENCE_RETENTION_DAYS")
         ),
         "audit entries": audit_entries_purge(before=now - _days("AUDIT_RETENTION_DAYS")),
+        "mail holds and guard warnings": guard_records_purge(
+            before=now - _days("AUDIT_RETENTION_DAYS")
+        ),
     }
     logger.info("Retention: %s", ", ".join(f"{count} {part}" for part, count in done.items()))
     return done
