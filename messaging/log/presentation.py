@@ -56,7 +56,7 @@ STATUS_HELP: dict[str, tuple[str, str]] = {
     EmailStatus.FAILED: (
         "bad",
         "It could not be delivered: the address is wrong, out of date, or blocked after a spam "
-        "report. Check the address with the client. The reason is below.",
+        "report. Check the address with the client.",
     ),
     EmailStatus.SPAM_REPORT: (
         "bad",
@@ -75,7 +75,7 @@ CAUSE_HELP: dict[str, str] = {
         "The client's email provider could not take it for a while (a full mailbox, a busy "
         "server or a temporary block), and the email service has stopped trying. Nothing is "
         "wrong with the address: send it again later, or ask the client to free space in their "
-        "mailbox. The provider's words are below."
+        "mailbox."
     ),
     SENDER: (
         "It was not delivered because of a problem on our side (the email service's block on "

@@ -63,7 +63,7 @@ def test_a_practitioner_asks_support_reactivates_and_she_opts_the_client_back_in
     expect(alice.locator("h1")).to_contain_text("Ask support to reactivate")
     alice.get_by_label("Note to support").fill(NOTE)
     assert_readable(alice, "ask page")
-    screenshot(alice, f"reactivation-loop-2-ask-{width}")
+    screenshot(alice, f"reactivation-ask-{width}")  # the README's picture of asking support
     alice.get_by_role("button", name="Ask support").click()
     expect(alice.locator("#reactivation-asked")).to_contain_text("Waiting for support")
     screenshot(alice, f"reactivation-loop-3-asked-{width}")
@@ -75,6 +75,9 @@ def test_a_practitioner_asks_support_reactivates_and_she_opts_the_client_back_in
     expect(row).to_contain_text("Waiting for support")
     row.locator("a").first.click()
     expect(support.locator("#content-main")).to_contain_text(NOTE)
+    expect(support.locator("#id_answer")).to_be_visible()
+    wide = support.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"support's ask page is {wide} px wide at {width} px"
     screenshot(support, f"reactivation-loop-4-support-ask-{width}")
     support.locator("#reactivate-from-ask").click()
     support.get_by_label("Reason").fill("Client confirmed the address; mailbox cleared.")
@@ -91,7 +94,7 @@ def test_a_practitioner_asks_support_reactivates_and_she_opts_the_client_back_in
     expect(opt_in).to_be_visible(timeout=15_000)
     expect(prefs).not_to_contain_text("Address suppressed")
     assert_readable(alice, "client page, reactivated")
-    screenshot(alice, f"reactivation-loop-6-reactivated-{width}")
+    screenshot(alice, f"reactivated-notice-{width}")  # the README's picture of the loop closed
 
     alice.goto("/notifications/")
     expect(alice.locator("main")).to_contain_text(

@@ -32,6 +32,8 @@ def test_the_legend_shows_every_status_with_the_logs_words(cast, client, setting
     for words in CAUSE_HELP.values():
         assert escape(words) in body
     assert escape(TRACKING_CAVEAT) in body
+    # The log shows an email's reason under its status; the legend has nothing below.
+    assert "is below" not in body and "are below" not in body
 
 
 def test_the_legend_is_for_staff(cast, client):
