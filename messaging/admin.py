@@ -166,7 +166,7 @@ class ReceivedBatchAdmin(admin.ModelAdmin):
 class ReleaseForm(forms.Form):
     reason = forms.CharField(
         label="Why release it",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Kept with the hold and in the audit trail, e.g. what the clinic did about its "
         "addresses.",
     )

@@ -27,10 +27,9 @@ TRACKING_CAVEAT = (
 STATUS_HELP: dict[str, tuple[str, str]] = {
     EmailStatus.HELD: (
         "warn",
-        "Not sent yet: too many of the clinic's recent emails bounced or were reported as spam, "
-        "so its email to addresses it has not reached before is paused while support reviews "
-        "it. It goes out by itself when support lifts the pause; if it is urgent, contact the "
-        "client another way.",
+        "Not handed to the email service: the clinic's email to addresses it has not reached "
+        "before is paused while support reviews its bounces and spam reports. It goes out by "
+        "itself when support lifts the pause; the reason below says more.",
     ),
     EmailStatus.SENDING: (
         "info",

@@ -42,9 +42,9 @@ ADDRESSES_SHOWN = 50
 HELD_REASON = (
     "Held, not sent yet. Too many of this clinic's recent emails bounced or were reported as "
     "spam, so its email to addresses it has not reached before is paused while support "
-    "reviews it. This email goes out by itself when support lifts the pause (within "
-    "{days} days of writing it; after that it is not sent and you can send it again). If it is "
-    "urgent, contact the client another way."
+    "reviews it. It goes out by itself if support lifts the pause within {days} days of its "
+    "writing; after that it is not sent, and you can send it again. If it is urgent, contact "
+    "the client another way."
 )
 
 # Why a held email too old to send was failed at the release instead.

@@ -229,7 +229,7 @@ def test_mail_to_an_address_reached_before_goes_out_and_a_new_one_is_held(cast, 
     assert to_new.status == EmailStatus.HELD
     assert to_new.refusal == ""
     assert to_new.reason.startswith("Held, not sent yet.")
-    assert "goes out by itself when support lifts the pause" in to_new.reason
+    assert "goes out by itself if support lifts the pause within 3 days" in to_new.reason
     assert mail_held(clinic=cast.alice_clinic, address="NEW.comer@example.test")
     assert not mail_held(clinic=cast.alice_clinic, address="BOB@example.test")
 
