@@ -135,16 +135,19 @@ def test_the_refresh_is_not_another_view_of_the_log(client, cast, aoife):
         assert viewed.count() == 1
 
 
-def test_opting_back_in_is_disabled_with_its_reason_while_the_address_is_suppressed(
+def test_while_the_address_is_suppressed_the_banner_says_so_once_with_the_way_out(
     client, cast, aoife
 ):
     person, email, _ = aoife
     client.force_login(cast.alice)
     mailgun_hard_bounce(client, email)
-    page = Elements(client.get(f"/clients/{person.pk}/").content.decode())
-    button = page.attributes("opt-in")
-    assert "disabled" in button and button["aria-describedby"] == "opt-in-refusal"
-    assert "Not possible while the address is suppressed" in page.text("opt-in-refusal")
+    html = client.get(f"/clients/{person.pk}/").content.decode()
+    panel = Elements(html).text("communication")
+    assert panel.count("suppressed") == 1, panel  # the banner's badge, and no echo below
+    assert "Opted out of appointment emails" in " ".join(panel.split())
+    assert "Reason:" not in panel and "Not possible while" not in panel
+    assert 'id="opt-in"' not in html  # opting back in waits for the address
+    assert 'id="ask-reactivation-link"' in html  # the way out, in the banner
 
 
 def test_opting_back_in_is_offered_when_it_is_possible(client, cast):
