@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from messaging.log.presentation import (
     engagement_words,
@@ -73,3 +75,14 @@ def link_shown(url: str) -> str:
     if clicked.netloc == site.netloc and clicked.path.startswith("/forms/"):
         return "the client's smart-form link"
     return url
+
+
+@register.filter
+def timeline_time(moment) -> str:
+    """An event's time on the reader's clock (the clinic's), with its year when that is not this
+    year on the same clock: read in January, last December's bounce must not seem this year's."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    this_year = local.year == timezone.localdate().year
+    return date_format(local, "j M, H:i:s" if this_year else "j M Y, H:i:s")

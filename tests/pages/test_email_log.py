@@ -1,9 +1,10 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from tests.factories import EmailEventFactory, OutboundEmailFactory
 from tests.tracking.helpers import emails_aged, post_fixture, tracked_email
 
 
@@ -87,3 +88,20 @@ def test_the_log_fragment_refreshes_alone_and_its_queries_do_not_grow(client, ca
 def test_another_clinic_gets_404_on_the_fragment(client, cast):
     client.force_login(cast.charlie)
     assert client.get(f"/clients/{cast.bob.pk}/emails/log/").status_code == 404
+
+
+def test_a_timeline_time_from_another_year_on_the_clinics_clock_shows_its_year(client, cast, clock):
+    clock.move_to(datetime(2027, 1, 2, 9, tzinfo=UTC))
+    with scopes_disabled():
+        for who in (cast.bob, cast.dana):
+            email = OutboundEmailFactory(client=who, status="delivered")
+            # 31 December in London; already 1 January in Sydney (UTC+11).
+            EmailEventFactory(email=email, occurred_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
+            EmailEventFactory(email=email, occurred_at=datetime(2027, 1, 1, 8, tzinfo=UTC))
+    london = summary(client, cast)
+    assert ">31 Dec 2026, 23:30:00</time>" in london
+    assert ">1 Jan, 08:00:00</time>" in london
+    client.force_login(cast.charlie)
+    sydney = client.get(f"/clients/{cast.dana.pk}/").content.decode()
+    assert ">1 Jan, 10:30:00</time>" in sydney
+    assert ">1 Jan, 19:00:00</time>" in sydney
