@@ -109,6 +109,19 @@ def test_a_time_that_has_passed_is_refused(client, harbour, clock):
     assert appointments_of(harbour.client) == []
 
 
+def test_the_booking_page_has_one_heading_that_names_its_form(client, harbour):
+    page = book(client, harbour, day=f"{FORWARD}", time="02:30")  # sent back to be corrected
+    body = page.content.decode()
+    headings = re.findall(r"<h[1-6][^>]*>([^<]*)</h[1-6]>", body)
+    assert [h for h in headings if "Book an appointment" in h] == [
+        "Book an appointment for Łukasz Żółć"
+    ]
+    assert 'aria-labelledby="book-page-heading"' in body
+    client_page = client.get(f"/clients/{harbour.client.pk}/").content.decode()
+    assert '<h3 id="book-heading">Book an appointment</h3>' in client_page
+    assert 'aria-labelledby="book-heading"' in client_page
+
+
 def test_another_clinics_practitioner_is_refused(client, harbour):
     page = book(client, harbour, practitioner=harbour.cast.charlie.pk)
     assert page.status_code == 400
