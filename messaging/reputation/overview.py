@@ -143,6 +143,7 @@ class Tick:
 class DayLabel:
     x: float
     label: str
+    anchor: str  # SVG text-anchor: the last day's label ends at its bar, inside the chart
 
 
 @dataclass(frozen=True)
@@ -159,16 +160,17 @@ class Chart:
 
 
 CHART_WIDTH, CHART_HEIGHT = 760, 260
-PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM = 48, 12, 224
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 48, 752, 12, 224
 
 
 def nice_ceiling(value: int) -> int:
-    """The axis's top: the smallest 1, 2 or 5 times a power of ten at or above the busiest day."""
+    """The axis's top: the smallest 1, 2, 4, 5, 6 or 8 times a power of ten at or above the
+    busiest day, so the bars fill most of the height and the gridlines read as round numbers."""
     if value <= 0:
         return 1
     step = 1
     while True:
-        for factor in (1, 2, 5):
+        for factor in (1, 2, 4, 5, 6, 8):
             if step * factor >= value:
                 return step * factor
         step *= 10
@@ -179,7 +181,7 @@ def chart_of(days: list[Day], *, label_day) -> Chart:
     `label_day` names a day as the clinic reads it (a date format on its clock)."""
     top = nice_ceiling(max((day.total for day in days), default=0))
     plot_height = PLOT_BOTTOM - PLOT_TOP
-    slot = (CHART_WIDTH - PLOT_LEFT) / max(len(days), 1)
+    slot = (PLOT_RIGHT - PLOT_LEFT) / max(len(days), 1)
     bar_width = round(slot * 0.72, 2)
     bars, labels = [], []
     for index, day in enumerate(days):
@@ -195,16 +197,24 @@ def chart_of(days: list[Day], *, label_day) -> Chart:
             title = f"{label_day(day.day)}: {emails} {series.label.lower()}"
             bars.append(Bar(x, round(y, 2), round(height, 2), series.colour, title))
         if index % 7 == (len(days) - 1) % 7:  # today and every week before it
-            labels.append(DayLabel(round(x + bar_width / 2, 2), label_day(day.day)))
+            last = index == len(days) - 1
+            labels.append(
+                DayLabel(
+                    round(x + (bar_width if last else bar_width / 2), 2),
+                    label_day(day.day),
+                    "end" if last else "middle",
+                )
+            )
     ticks = [
-        Tick(round(PLOT_BOTTOM - plot_height * share, 2), f"{round(top * share):,}")
+        Tick(round(PLOT_BOTTOM - plot_height * share, 2), f"{int(top * share):,}")
         for share in (0, 0.5, 1)
+        if float(top * share).is_integer()  # no gridline at half of an odd top
     ]
     return Chart(
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         plot_left=PLOT_LEFT,
-        plot_right=CHART_WIDTH,
+        plot_right=PLOT_RIGHT,
         baseline=PLOT_BOTTOM,
         bar_width=bar_width,
         bars=bars,

@@ -115,7 +115,8 @@ def test_days_cover_the_span_oldest_first_with_empty_days():
 
 
 @pytest.mark.parametrize(
-    ("busiest", "top"), [(0, 1), (1, 1), (2, 2), (3, 5), (7, 10), (10, 10), (11, 20), (480, 500)]
+    ("busiest", "top"),
+    [(0, 1), (1, 1), (2, 2), (3, 4), (7, 8), (9, 10), (11, 20), (52, 60), (480, 500), (810, 1000)],
 )
 def test_the_axis_ends_at_a_round_number(busiest, top):
     assert nice_ceiling(busiest) == top
@@ -131,6 +132,9 @@ def test_bars_stack_from_the_baseline_in_proportion():
     assert delivered.title == "2026-11-20: 6 delivered"
     assert [tick.label for tick in chart.ticks] == ["0", "5", "10"]
     assert chart.labels[-1].label == "2026-11-20" and len(chart.labels) == 5
+    assert chart.labels[-1].anchor == "end" and chart.labels[0].anchor == "middle"
+    odd = chart_of(days_of([count(emails=1)], today=TODAY), label_day=str)
+    assert [tick.label for tick in odd.ticks] == ["0", "1"]
 
 
 def test_rates_judge_only_on_enough_evidence():
