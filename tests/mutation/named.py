@@ -300,6 +300,61 @@ MUTANTS = [
             "test_a_message_to_a_bounced_address_is_refused_and_kept_as_typed",
         ),
     ),
+    Mutant(
+        "guard-holds-own-smtp",
+        "A clinic on its own SMTP server is held: its own server risks only its own name.",
+        "messaging/reputation/guard.py",
+        "    if clinic.uses_own_smtp:\n        return False\n",
+        "",
+        (
+            "tests/reputation/test_guard.py::"
+            "test_a_clinic_on_its_own_smtp_server_is_warned_never_held",
+        ),
+    ),
+    Mutant(
+        "guard-holds-addresses-reached-before",
+        "A hold stops mail to clients the clinic's mail has reached before, too.",
+        "messaging/reputation/guard.py",
+        "            .exclude(Exists(delivered))\n",
+        "",
+        (
+            "tests/reputation/test_guard.py::"
+            "test_mail_to_an_address_reached_before_goes_out_and_a_new_one_is_held",
+        ),
+    ),
+    Mutant(
+        "guard-rehold-after-release",
+        "A release is undone a minute later by the very figures support released it on.",
+        "messaging/reputation/guard.py",
+        "        hold_from = max(first_day, _today(clinic, released_at) + timedelta(days=1))\n",
+        "        hold_from = first_day\n",
+        (
+            "tests/reputation/test_guard.py::"
+            "test_the_same_figures_do_not_hold_again_after_a_release_but_new_ones_do",
+        ),
+    ),
+    Mutant(
+        "guard-quota-counts-held",
+        "Held emails count towards the daily quota, so a hold soon stops every send by hand.",
+        "messaging/sending/triggers.py",
+        "        .exclude(status=EmailStatus.HELD)\n",
+        "",
+        (
+            "tests/reputation/test_guard.py::"
+            "test_held_emails_are_outside_the_quota_the_sweeper_and_the_stuck_flag",
+        ),
+    ),
+    Mutant(
+        "guard-release-sends-old-emails",
+        "A release sends held emails however old, an appointment's days past.",
+        "messaging/reputation/guard.py",
+        "    too_old = now - timedelta(days=settings.HELD_EMAIL_MAX_DAYS)\n    words",
+        "    too_old = now - timedelta(days=3650)\n    words",
+        (
+            "tests/reputation/test_guard.py::"
+            "test_a_release_sends_fresh_held_emails_once_and_fails_old_ones_with_words",
+        ),
+    ),
 ]
 
 
