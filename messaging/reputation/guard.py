@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import mail_admins
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -138,16 +138,21 @@ def guard_evaluate(*, now: datetime) -> dict[str, int]:
             by_clinic.setdefault(count.clinic_id, []).append(count)
         concerned = set(by_clinic) | {clinic_id for clinic_id, _, _ in standing}
         for clinic in Clinic.objects.filter(pk__in=concerned).order_by("pk"):
-            with transaction.atomic():
-                _evaluate_clinic(
-                    clinic,
-                    by_clinic.get(clinic.pk, []),
-                    now=now,
-                    limits=limits,
-                    standing=standing,
-                    released_at=releases.get(clinic.pk),
-                    done=done,
-                )
+            try:
+                with transaction.atomic():
+                    _evaluate_clinic(
+                        clinic,
+                        by_clinic.get(clinic.pk, []),
+                        now=now,
+                        limits=limits,
+                        standing=standing,
+                        released_at=releases.get(clinic.pk),
+                        done=done,
+                    )
+            except IntegrityError:
+                # An evaluation beside this one (a slow beat run) warned or held first: the
+                # database keeps one standing warning and hold, so nobody is told twice.
+                logger.info("Clinic %s was weighed by another evaluation meanwhile", clinic.pk)
     return done
 
 

@@ -4,7 +4,7 @@ to addresses it never reached; support's release sends the held emails once, fai
 with words, and is not undone by the same figures. Another clinic is never touched."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail as outbox_mail
@@ -402,3 +402,54 @@ def test_direct_message_send_while_held_is_saved_not_refused(cast, held):
     with scopes_disabled():
         email = direct_message_send(client=newcomer, subject="Hi", body="Hi", sent_by=cast.alice)
         assert OutboundEmail.objects.get(pk=email.pk).status == EmailStatus.HELD
+
+
+# --- the window, the addresses, the beat task --------------------------------------------------
+
+
+def test_the_window_is_the_last_7_days_on_each_clinics_own_clock(cast):
+    """At 12:00 UTC on 30 November it is already 1 December in Auckland: its window starts on
+    25 November, London's on the 24th. Emails of 10:30 UTC on the 24th (23:30 in Auckland, on
+    the 24th) count for London only."""
+    auckland = cast.charlie_clinic
+    auckland.time_zone = "Pacific/Auckland"
+    auckland.save()
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    for clinic in (cast.alice_clinic, auckland):
+        mail(
+            clinic, delivered=180, bounced=20, created_at=datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+        )
+    guard_evaluate(now=now)
+    assert warnings(cast.alice_clinic) != []
+    assert warnings(auckland) == []
+    guard_evaluate(now=now - timedelta(hours=1))  # 00:00 on 1 December in Auckland: still out
+    assert warnings(auckland) == []
+    guard_evaluate(now=now - timedelta(hours=2))  # 23:00 on 30 November there: in the window
+    assert warnings(auckland) != []
+
+
+def test_a_warning_names_at_most_50_addresses(cast):
+    mail(cast.alice_clinic, delivered=500, bounced=60)
+    guard_evaluate(now=timezone.now())
+    [warning, _] = warnings(cast.alice_clinic)
+    addresses = warning.addresses.splitlines()
+    assert len(addresses) == 50 == len(set(addresses))
+    assert all(address.startswith("failed-") for address in addresses)
+
+
+def test_the_beat_task_folds_the_counts_then_weighs_them(cast):
+    from config.celery import app
+    from messaging.models import EmailCountChange
+    from messaging.reputation.tasks import reputation_guard_task
+
+    entry = app.conf.beat_schedule["reputation-guard"]
+    assert (entry["task"], entry["schedule"]) == ("messaging.tasks.reputation_guard_task", 60.0)
+    assert entry["task"] in app.tasks
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    with scopes_disabled():
+        assert EmailCountChange.objects.exists()
+    done = reputation_guard_task()
+    assert done == {"warned": 2, "ended": 0, "held": 1}
+    with scopes_disabled():
+        assert not EmailCountChange.objects.exists()
+    assert standing_hold(cast.alice_clinic) is not None
