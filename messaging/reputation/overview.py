@@ -494,6 +494,7 @@ class ClinicRisk:
     level: str  # "hold", "warning", "" (fine) or "evidence" (not enough to judge)
     risk: float  # the highest rate / hold threshold across both measures
     trend: "Sparkline"
+    notes: tuple[str, ...] = ()  # rates past a threshold on too little evidence to act on
 
 
 LEVEL_ORDER = {"hold": 3, "warning": 2, "": 1, "evidence": 0}
@@ -509,6 +510,24 @@ def clinic_level(figures: Figures, limits: Thresholds) -> str:
     if worst:
         return worst
     return "" if judged else "evidence"
+
+
+def unjudged(figures: Figures, limits: Thresholds) -> tuple[str, ...]:
+    """Rates at a threshold that the guard may not act on yet (too few emails or events), in
+    words: support sees why a clinic high in the list is not held."""
+    notes = []
+    for label, events, rate, warning in (
+        ("Hard bounces", figures.bounces, figures.bounce_rate, limits.bounce_warning),
+        ("Spam complaints", figures.complaints, figures.complaint_rate, limits.complaint_warning),
+    ):
+        if rate >= warning and not evidence_met(figures, events, limits):
+            missing = []
+            if events < limits.min_events:
+                missing.append(f"{events} of the {limits.min_events} events needed")
+            if figures.sends < limits.min_sends:
+                missing.append(f"{figures.sends} of the {limits.min_sends} emails needed")
+            notes.append(f"{label} at {rate:.2f}%, too few to act on: {' and '.join(missing)}")
+    return tuple(notes)
 
 
 def risk_of(figures: Figures, limits: Thresholds) -> float:
@@ -583,6 +602,7 @@ def clinic_risks(
                 level=clinic_level(figures, limits),
                 risk=risk_of(figures, limits),
                 trend=sparkline_of(mine, today=today),
+                notes=unjudged(figures, limits),
             )
         )
     rows.sort(key=lambda row: (-row.risk, -LEVEL_ORDER[row.level], row.name))

@@ -308,7 +308,7 @@ def test_support_reads_every_clinic_riskiest_first(client, new_york, settings):
     ]
     assert f'href="/admin/messaging/mailhold/{hold.pk}/change/"' in body or "On hold" in body
     assert "Own SMTP: never held" in body
-    assert "Hard bounces: warning" in body
+    assert "Standing warning: Hard bounces: warning" in body
     assert "<td>10.00%</td>" in body and "<td>3.00%</td>" in body
     assert 'href="/admin/overview/"' in client.get("/admin/").content.decode()
 
