@@ -48,7 +48,9 @@ def book(page, day, at: str, practitioner: str = "Aoife O’Brien") -> None:
     form.get_by_role("button", name="Book and send the confirmation").click()
 
 
-def test_a_receptionist_books_at_ten_new_york_time_and_the_confirmation_says_ten(harbour, new_page):
+def test_a_receptionist_books_at_ten_new_york_time_and_the_confirmation_says_ten(
+    harbour, new_page, eager_celery, esp_simulator
+):
     tuesday = next_weekday(timezone.localdate(timezone=NEW_YORK), 1, at_least=3)
     page = new_page()
     log_in(page, "desk@harbour.test", PASSWORD)
@@ -68,6 +70,9 @@ def test_a_receptionist_books_at_ten_new_york_time_and_the_confirmation_says_ten
     local = timezone.localtime(appointment.start, NEW_YORK)
     assert (local.date(), local.time()) == (tuesday, time(10, 0))
     assert_readable(page)
+    # Handed to the email service: the log, refreshing itself, says so before the picture.
+    expect(page.locator("#email-log .badge").first).to_have_text("Processed", timeout=15_000)
+    assert len(esp_simulator.messages(recipient="lukasz@example.test")) == 1
     screenshot(page, "booking-1280")
 
 

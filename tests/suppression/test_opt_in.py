@@ -49,6 +49,9 @@ def test_re_opt_in_works_once_support_reactivated_the_address(client, cast, eage
     suppression_reactivate(suppression=suppression, actor=cast.support, reason="Typo fixed")
     assert not bob(cast).appointment_comms  # reactivation alone does not opt back in
     client.force_login(cast.alice)
+    offer = client.get(f"/clients/{cast.bob.pk}/").content.decode()
+    assert "Address reactivated" in offer
+    assert "bob@example.test was suppressed" not in offer  # the old reason, now out of date
     page = client.post(f"/clients/{cast.bob.pk}/opt-in/", follow=True)
     assert "will receive appointment emails again" in page.content.decode()
     assert bob(cast).appointment_comms
