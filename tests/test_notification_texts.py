@@ -10,6 +10,8 @@ from clinic.models import Client, Clinic
 from messaging.models import EmailKind, OutboundEmail
 from notifications.rendering import notification_render
 
+LONDON = Clinic(name="Alice Physio", time_zone="Europe/London")
+
 
 @pytest.fixture
 def email() -> OutboundEmail:
@@ -23,14 +25,14 @@ def email() -> OutboundEmail:
 
 
 def test_a_failed_email(email):
-    assert notification_render("email_failed", {"email": email}) == (
+    assert notification_render("email_failed", {"email": email}, clinic=LONDON) == (
         'Appointment reminder to Bob O\'Brien & Sons failed. The email provider said "no" <550>.'
     )
 
 
 def test_an_email_not_sent_says_so_once(email):
     email.reason = "Not sent. The client is opted out of appointment communications."
-    assert notification_render("email_not_sent", {"email": email}) == (
+    assert notification_render("email_not_sent", {"email": email}, clinic=LONDON) == (
         "Appointment reminder to Bob O'Brien & Sons: Not sent. "
         "The client is opted out of appointment communications."
     )
@@ -40,6 +42,7 @@ def test_a_spam_complaint_after_delivery(email):
     text = notification_render(
         "address_reported_spam",
         {"email": email, "reason_words": "Only the client can lift it.", "diagnostic": ""},
+        clinic=LONDON,
     )
     assert text == (
         "Appointment reminder to Bob O'Brien & Sons was delivered, and then marked as spam in "
@@ -60,6 +63,7 @@ def test_a_suppressed_address(email, diagnostic, tail):
             "reason_words": "Emails to this address bounce.",
             "diagnostic": diagnostic,
         },
+        clinic=LONDON,
     )
     assert text == (
         "Appointment reminder to Bob O'Brien & Sons failed and bob@example.test will not be "

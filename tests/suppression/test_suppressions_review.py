@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django_scopes import scopes_disabled
 
-from clinic.models import Client, Membership, User
+from clinic.models import Client, Clinic, Membership, User
 from messaging.models import EmailEvent, OutboundEmail
 from messaging.tracking.consequences import email_suppress_consequences
 from notifications.models import Notification
@@ -332,6 +332,7 @@ def test_the_notification_text():
             "why": "Postmark's Bounce event (SoftBounce) was a temporary failure",
             "opted_out": ["Bob O'Brien", "Robert Brown"],
         },
+        clinic=Clinic(name="Alice Physio", time_zone="Europe/London"),
     )
     assert text == (
         'bob@example.test is no longer suppressed on Postmark. It had been suppressed as "Hard '
