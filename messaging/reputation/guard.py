@@ -123,64 +123,68 @@ def measured_of(figures: Figures, limits: Thresholds) -> list[Measured]:
     ]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What stands before an evaluation, read once for every clinic."""
+
+    warnings: set[tuple[int, str, str]]  # (clinic id, measure, level)
+    holds: set[int]  # clinic ids
+    releases: dict[int, datetime]  # clinic id: its latest release
+
+
 def guard_evaluate(*, now: datetime) -> dict[str, int]:
     """Reads every clinic's counts over the window once, and for each clinic warns, ends
-    warnings and holds as its figures say. Returns what it did, for the task's log."""
+    warnings and holds as its figures say. A clinic with nothing to change costs no query.
+    Returns what it did, for the task's log."""
     limits = thresholds()
     done = {"warned": 0, "ended": 0, "held": 0}
     with scopes_disabled():
-        standing = _standing_warnings()
-        releases = _last_releases()
+        standing = _standing()
         # The earliest first day of any clinic's window: clocks differ by at most a day.
         since = (now - timedelta(days=limits.window_days + 1)).date()
         by_clinic: dict[int, list[DayCount]] = {}
         for count in day_counts(since=since):
             by_clinic.setdefault(count.clinic_id, []).append(count)
-        concerned = set(by_clinic) | {clinic_id for clinic_id, _, _ in standing}
+        concerned = set(by_clinic) | {clinic_id for clinic_id, _, _ in standing.warnings}
         for clinic in Clinic.objects.filter(pk__in=concerned).order_by("pk"):
-            try:
-                with transaction.atomic():
-                    _evaluate_clinic(
-                        clinic,
-                        by_clinic.get(clinic.pk, []),
-                        now=now,
-                        limits=limits,
-                        standing=standing,
-                        released_at=releases.get(clinic.pk),
-                        done=done,
-                    )
-            except IntegrityError:
-                # An evaluation beside this one (a slow beat run) warned or held first: the
-                # database keeps one standing warning and hold, so nobody is told twice.
-                logger.info("Clinic %s was weighed by another evaluation meanwhile", clinic.pk)
+            _evaluate_clinic(
+                clinic,
+                by_clinic.get(clinic.pk, []),
+                now=now,
+                limits=limits,
+                standing=standing,
+                done=done,
+            )
     return done
 
 
-def _standing_warnings() -> set[tuple[int, str, str]]:
-    return set(
+def _standing() -> Standing:
+    releases: dict[int, datetime] = {}
+    holds: set[int] = set()
+    for clinic_id, released_at in MailHold.objects.values_list("clinic_id", "released_at"):
+        if released_at is None:
+            holds.add(clinic_id)
+        else:
+            releases[clinic_id] = max(released_at, releases.get(clinic_id, released_at))
+    warnings = set(
         GuardWarning.objects.filter(ended_at__isnull=True).values_list(
             "clinic_id", "measure", "level"
         )
     )
+    return Standing(warnings=warnings, holds=holds, releases=releases)
 
 
-def _last_releases() -> dict[int, datetime]:
-    """Each clinic's latest release of a hold."""
-    releases: dict[int, datetime] = {}
-    for clinic_id, released_at in MailHold.objects.filter(released_at__isnull=False).values_list(
-        "clinic_id", "released_at"
-    ):
-        releases[clinic_id] = max(released_at, releases.get(clinic_id, released_at))
-    return releases
-
-
-def _evaluate_clinic(clinic, counts, *, now, limits, standing, released_at, done) -> None:
+def _evaluate_clinic(clinic, counts, *, now, limits, standing: Standing, done) -> None:
+    """Weighs one clinic's counts against what stands, and writes only what changed, in one
+    transaction: a hold to start, warnings to end (below their level now, so the next crossing
+    is told again) and warnings to give (a crossing not told yet)."""
     first_day = window_start(clinic, now, limits)
     in_window = [count for count in counts if count.day >= first_day]
     measured = measured_of(figures_of(in_window), limits)
     # A hold rests only on days after the last release's day: support's release is not undone
     # by the very figures it was given.
     hold_from = first_day
+    released_at = standing.releases.get(clinic.pk)
     if released_at is not None:
         hold_from = max(first_day, _today(clinic, released_at) + timedelta(days=1))
     over = [
@@ -188,37 +192,49 @@ def _evaluate_clinic(clinic, counts, *, now, limits, standing, released_at, done
         for m in measured_of(figures_of(c for c in in_window if c.day >= hold_from), limits)
         if m.level == "hold"
     ]
-    hold = None
-    if over and not clinic.uses_own_smtp:  # a clinic's own server risks only its own name
-        hold = _hold_start(clinic, over, limits)
-        done["held"] += hold is not None
-    held_now = hold is not None or _hold_stands(clinic)
-    for m in measured:
-        done["ended"] += _warnings_end(clinic, m, now=now, standing=standing)
-        for level in LEVELS:
-            if _reaches(m.level, level) and (clinic.pk, m.measure, level) not in standing:
-                _warn(clinic, m, level, first_day=first_day, held=held_now, limits=limits)
-                done["warned"] += 1
+    held_now = clinic.pk in standing.holds
+    # A clinic's own server risks only its own name: warned, never held.
+    to_hold = bool(over) and not held_now and not clinic.uses_own_smtp
+    to_warn = [
+        (m, level)
+        for m in measured
+        for level in LEVELS
+        if _reaches(m.level, level) and (clinic.pk, m.measure, level) not in standing.warnings
+    ]
+    to_end = [
+        (m.measure, level)
+        for m in measured
+        for level in LEVELS
+        if not _reaches(m.level, level) and (clinic.pk, m.measure, level) in standing.warnings
+    ]
+    if not (to_hold or to_warn or to_end):
+        return  # the usual case: no query at all
+    try:
+        with transaction.atomic():
+            if to_hold:
+                _hold_start(clinic, over, limits)
+            for measure, level in to_end:
+                GuardWarning.objects.filter(
+                    clinic=clinic, measure=measure, level=level, ended_at__isnull=True
+                ).update(ended_at=now)
+            for m, level in to_warn:
+                _warn(
+                    clinic, m, level, first_day=first_day, held=held_now or to_hold, limits=limits
+                )
+    except IntegrityError:
+        # An evaluation beside this one (a slow beat run) warned or held first: the database
+        # keeps one standing warning and hold, so nobody is told twice.
+        logger.info("Clinic %s was weighed by another evaluation meanwhile", clinic.pk)
+        return
+    done["held"] += to_hold
+    done["ended"] += len(to_end)
+    done["warned"] += len(to_warn)
 
 
 def _reaches(level: Level, wanted: str) -> bool:
     """A hold level has passed the warning level too."""
     order = {"": 0, "warning": 1, "hold": 2}
     return order[level] >= order[wanted]
-
-
-def _warnings_end(clinic, m: Measured, *, now, standing) -> int:
-    """Ends the measure's standing warnings above its level now, so the next crossing is told."""
-    above = [level for level in LEVELS if not _reaches(m.level, level)]
-    if not any((clinic.pk, m.measure, level) in standing for level in above):
-        return 0
-    return GuardWarning.objects.filter(
-        clinic=clinic, measure=m.measure, level__in=above, ended_at__isnull=True
-    ).update(ended_at=now)
-
-
-def _hold_stands(clinic: Clinic) -> bool:
-    return MailHold.objects.filter(clinic=clinic, released_at__isnull=True).exists()
 
 
 def _percent(rate: float) -> str:
@@ -246,21 +262,18 @@ def hold_why(measured: list[Measured], limits: Thresholds) -> str:
     )
 
 
-def _hold_start(clinic: Clinic, measured: list[Measured], limits) -> MailHold | None:
-    """Starts a hold unless one stands (the database allows one standing hold per clinic)."""
-    if _hold_stands(clinic):
-        return None
+def _hold_start(clinic: Clinic, measured: list[Measured], limits) -> MailHold:
+    """Starts a hold (the database allows one standing hold per clinic: a second evaluation
+    beside this one fails, and skips the clinic)."""
     figures = {m.measure: m for m in measured}
+    bounces = figures.get(GuardWarning.Measure.BOUNCES)
+    complaints = figures.get(GuardWarning.Measure.COMPLAINTS)
     hold = MailHold.objects.create(
         clinic=clinic,
         why=hold_why(measured, limits),
         sends=measured[0].sends,
-        bounces=figures[GuardWarning.Measure.BOUNCES].events
-        if GuardWarning.Measure.BOUNCES in figures
-        else 0,
-        complaints=figures[GuardWarning.Measure.COMPLAINTS].events
-        if GuardWarning.Measure.COMPLAINTS in figures
-        else 0,
+        bounces=bounces.events if bounces else 0,
+        complaints=complaints.events if complaints else 0,
     )
     logger.warning("Mail to new addresses held for clinic %s: %s", clinic.pk, hold.why)
     return hold
