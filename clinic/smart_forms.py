@@ -8,6 +8,7 @@ from functools import wraps
 from django import forms
 from django.conf import settings
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -42,6 +43,12 @@ def smart_form_class(form: SmartForm) -> type[forms.Form]:
 
 def smart_form_link_expires_at(form_request: SmartFormRequest):
     return form_request.created_at + timedelta(days=settings.SMART_FORM_LINK_DAYS)
+
+
+def smart_form_url(form_request: SmartFormRequest) -> str:
+    """The personal link a smart form's email carries, on the site's public address: one place,
+    so the send, a resend and the demo all give the client the link the page answers."""
+    return settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
 
 
 def smart_form_link_expired(form_request: SmartFormRequest) -> bool:

@@ -8,11 +8,10 @@ worker starts. Connected to `clinic.demo.demo_clinic_seeded` (clinic/ imports no
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartForm, SmartFormRequest
+from clinic.smart_forms import smart_form_url
 from messaging.models import EmailEvent, EmailKind, OutboundEmail
 from messaging.sending.outbox import email_prepare
 from messaging.status import EmailStatus
@@ -114,9 +113,7 @@ def _email_prepared(client: Client, kind: str) -> OutboundEmail:
         form_request = SmartFormRequest.objects.create(
             clinic=client.clinic, form=form, client=client
         )
-        form_url = settings.SITE_URL.rstrip("/") + reverse(
-            "smart-form-fill", args=[form_request.token]
-        )
+        form_url = smart_form_url(form_request)
         return email_prepare(
             client=client,
             kind=kind,

@@ -15,11 +15,8 @@ The unsaved email carries the refusal's code and words, which the caller shows a
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.urls import reverse
-
 from clinic.models import Client, SmartFormRequest
-from clinic.smart_forms import smart_form_link_expired
+from clinic.smart_forms import smart_form_link_expired, smart_form_url
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.engagement import engagement_tracked_for
 from messaging.sending.outbox import email_prepare, emails_enqueue, send_permission
@@ -167,7 +164,7 @@ def _smart_form_prepare(
     email: OutboundEmail, client: Client, permission: MailPermission, sent_by
 ) -> OutboundEmail:
     form_request = _form_request_for_resend(email, client)
-    form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
+    form_url = smart_form_url(form_request)
     return email_prepare(
         client=client,
         kind=EmailKind.SMART_FORM,

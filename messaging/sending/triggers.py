@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from clinic.models import Appointment, Client, Clinic, Invoice, SmartForm, SmartFormRequest
+from clinic.smart_forms import smart_form_url
 from messaging.models import EmailKind, OutboundEmail
 from messaging.sending.outbox import (
     SEND_CHUNK,
@@ -116,7 +116,7 @@ def _smart_form_send(*, form: SmartForm, client: Client, sent_by) -> OutboundEma
     form_request = SmartFormRequest(clinic=client.clinic, form=form, client=client)
     if permission.allowed:
         form_request.save()
-    form_url = settings.SITE_URL.rstrip("/") + reverse("smart-form-fill", args=[form_request.token])
+    form_url = smart_form_url(form_request)
     return email_send(
         client=client,
         kind=EmailKind.SMART_FORM,
