@@ -18,6 +18,7 @@ from messaging.log.presentation import (
     form_answers,
     form_request_shown,
     opt_in_refusal,
+    reason_shown,
     shown_status,
     status_help,
     status_legend,
@@ -439,3 +440,16 @@ def test_the_page_of_an_email_is_counted_from_the_newest():
     assert page_of_email(log, ids[-1]) == 3
     assert page_of_email(log, uuid.uuid4()) is None  # not in this client's log
     assert page_of_email(log, "not-an-id") is None
+
+
+@pytest.mark.parametrize(
+    ("refusal", "reason", "shown"),
+    [
+        ("opted_out", "The client opted out.", "Not sent. The client opted out."),
+        ("quota", "Not sent. The daily limit.", "Not sent. The daily limit."),  # stored before
+        ("", "550 5.1.1 no such user", "550 5.1.1 no such user"),
+        ("", "Not sent. kept as it came", "Not sent. kept as it came"),
+    ],
+)
+def test_a_refused_emails_reason_says_not_sent_once(refusal, reason, shown):
+    assert reason_shown(SimpleNamespace(refusal=refusal, reason=reason)) == shown

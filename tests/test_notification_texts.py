@@ -31,7 +31,7 @@ def test_a_failed_email(email):
 
 
 def test_an_email_not_sent_says_so_once(email):
-    email.reason = "Not sent. The client is opted out of appointment communications."
+    email.reason = "The client is opted out of appointment communications."
     assert notification_render("email_not_sent", {"email": email}, clinic=LONDON) == (
         "Appointment reminder to Bob O'Brien & Sons: Not sent. "
         "The client is opted out of appointment communications."

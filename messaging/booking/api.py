@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from clinic.models import Appointment, Client, User
 from messaging.booking.forms import practitioners_of, start_passed_words
 from messaging.log.api import ClinicAPIView
+from messaging.log.presentation import reason_shown
 from messaging.sending.triggers import (
     AppointmentNotBooked,
     appointment_book,
@@ -66,7 +67,7 @@ def appointment_json(appointment: Appointment) -> dict:
                 "id": str(email.id),
                 "kind": email.kind,
                 "status": email.status,
-                "reason": email.reason,
+                "reason": reason_shown(email),
             }
             for email in emails
         ],

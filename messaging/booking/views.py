@@ -36,7 +36,7 @@ def appointment_book_page(request, client_id: int):
         messages.warning(
             request,
             f"Booked for {when} with {appointment.practitioner}. "
-            f"No confirmation was sent: {confirmation.reason.removeprefix('Not sent. ')}",
+            f"No confirmation was sent: {confirmation.reason}",
         )
     elif confirmation.status == EmailStatus.HELD:
         messages.warning(

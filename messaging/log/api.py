@@ -19,7 +19,12 @@ from clinic.selectors import client_search
 from messaging.log.as_sent import email_as_sent
 from messaging.log.audit import email_log_viewed
 from messaging.log.forms import ResendForm
-from messaging.log.presentation import engagement_words, event_not_counted, shown_status
+from messaging.log.presentation import (
+    engagement_words,
+    event_not_counted,
+    reason_shown,
+    shown_status,
+)
 from messaging.log.selectors import client_email_log
 from messaging.log.throttles import ClientAddressThrottle, TokenThrottle
 from messaging.models import EmailKind, OutboundEmail
@@ -65,7 +70,7 @@ def email_json(email: OutboundEmail) -> dict:
         "subject": email.subject,
         "status": shown_status(email),
         "status_label": EmailStatus(shown_status(email)).label,
-        "reason": email.reason,
+        "reason": reason_shown(email),
         "engagement_tracked": email.engagement_tracked,
         "engagement_note": engagement_words(email) or None,
         "esp_message_id": email.esp_message_id,
@@ -168,12 +173,12 @@ class ClientEmailsAPI(ClinicAPIView):
             )
             if email.refusal == SEND_QUOTA_REACHED:
                 return Response(
-                    {"error": email.refusal, "reason": email.reason},
+                    {"error": email.refusal, "reason": reason_shown(email)},
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
                 )
             if email.refusal:
                 return Response(
-                    {"error": email.refusal, "reason": email.reason},
+                    {"error": email.refusal, "reason": reason_shown(email)},
                     status=status.HTTP_409_CONFLICT,
                 )
             return Response(email_json(email), status=status.HTTP_202_ACCEPTED)
@@ -262,6 +267,8 @@ class ClientEmailResendAPI(ClinicAPIView):
                     if resent.refusal == SEND_QUOTA_REACHED
                     else status.HTTP_409_CONFLICT
                 )
-                return Response({"error": resent.refusal, "reason": resent.reason}, status=code)
+                return Response(
+                    {"error": resent.refusal, "reason": reason_shown(resent)}, status=code
+                )
             body = email_json(resent)
         return Response(body, status=status.HTTP_202_ACCEPTED)

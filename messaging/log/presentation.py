@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from clinic.models import Client, SmartFormRequest
 from messaging.log.forms import send_forms_for
 from messaging.log.selectors import client_email_log
+from messaging.models import OutboundEmail
 from messaging.status import EmailStatus
 from messaging.tracking.mapping import SENDER, TEMPORARY
 from messaging.tracking.stuck import STUCK_AFTER
@@ -205,6 +206,19 @@ def form_request_shown(form_request: SmartFormRequest) -> FormRequestShown:
     if newest is not None and newest.status == EmailStatus.SPAM_REPORT:
         return FormRequestShown(form_request, "Reported as spam", "bad", FORM_REPORTED_AS_SPAM)
     return FormRequestShown(form_request, form_request.get_state_display(), "info")
+
+
+NOT_SENT = "Not sent."
+
+
+def reason_shown(email: OutboundEmail) -> str:
+    """An email's reason as staff and API callers read it: a refused email says "Not sent."
+    before why, which is stored bare so that a page saying "not sent" itself can show why alone.
+    Rows saved while the words were stored with it keep them until retention removes them: they
+    are not doubled."""
+    if not email.refusal:
+        return email.reason
+    return f"{NOT_SENT} {email.reason.removeprefix(NOT_SENT + ' ')}"
 
 
 def opt_in_refusal(client: Client, block) -> str:

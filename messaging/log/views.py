@@ -92,7 +92,7 @@ def client_send(request, client_id: int):
         return render(request, "messaging/send_page.html", context, status=400)
     email = _send(kind, form, client, request.user)
     if email.refusal:
-        why = email.reason.removeprefix("Not sent. ")  # the page says "not sent" once
+        why = email.reason  # stored bare: the page says "not sent" itself, once
         refused = {"refusal": why, "refused_kind": email.get_kind_display()}
         if address_at_fault(email) and not resend_blocker(email):  # a saved refusal
             refused["resend_url"] = reverse("email-resend", args=[client.pk, email.pk])
@@ -139,7 +139,7 @@ def email_resend_page(request, client_id: int, email_id):
         context["blocker"] = refusal.words
         return render(request, "messaging/resend_page.html", {**context, "form": form}, status=400)
     if outcome.refused:
-        why = outcome.email.reason.removeprefix("Not sent. ")
+        why = outcome.email.reason
         return render(
             request, "messaging/resend_page.html", {**context, "form": form, "refusal": why}
         )

@@ -109,7 +109,7 @@ def _decided(permission: MailPermission) -> dict:
     return {
         "status": EmailStatus.FAILED,
         "refusal": permission.refusal,
-        "reason": f"Not sent. {permission.reason}",
+        "reason": permission.reason,  # bare: where it is shown, "Not sent." goes before it
     }
 
 

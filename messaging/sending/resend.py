@@ -120,7 +120,7 @@ def _refused(
         replaces=email,
         status=EmailStatus.FAILED,
         refusal=permission.refusal,
-        reason=f"Not sent. {permission.reason}",
+        reason=permission.reason,
     )
 
 

@@ -73,7 +73,7 @@ def refused_over_quota(*, client: Client, kind: str, sent_by) -> OutboundEmail:
         status=EmailStatus.FAILED,
         refusal=SEND_QUOTA_REACHED,
         reason=(
-            f"Not sent. {client.clinic.name} has started {settings.DAILY_SEND_QUOTA:,} emails "
+            f"{client.clinic.name} has started {settings.DAILY_SEND_QUOTA:,} emails "
             "in the last 24 hours, its daily limit. Try again later, or ask support to raise "
             "the limit. Appointment emails are still sent."
         ),

@@ -10,6 +10,7 @@ from django.utils.dateformat import format as date_format
 from messaging.log.presentation import (
     engagement_words,
     event_not_counted,
+    reason_shown,
     shown_status,
     status_help,
     status_tone,
@@ -42,6 +43,12 @@ def address_to_correct(email) -> bool:
     """Is correcting the address the way to resend it, or does the same email simply go again
     (a temporary failure, a problem of ours, the quota)?"""
     return address_at_fault(email)
+
+
+@register.filter
+def reason_words(email) -> str:
+    """The email's reason as shown: "Not sent." first for a refused one (presentation.py)."""
+    return reason_shown(email)
 
 
 @register.filter

@@ -90,6 +90,30 @@ def test_a_message_to_a_bounced_address_is_refused_and_kept_as_typed(client, cas
     assert (refused.status, refused.refusal, refused.subject) == ("failed", "suppressed", SUBJECT)
 
 
+def test_the_log_says_not_sent_once_for_a_refusal_stored_bare_or_as_before(client, cast, aoife):
+    bounced(aoife, cast.alice_clinic)
+    client.force_login(cast.alice)
+    direct_message(client, aoife)
+    with scopes_disabled():
+        [refused] = OutboundEmail.objects.filter(client=aoife)
+        # Saved before the words were stored bare: its "Not sent." is not said twice.
+        OutboundEmailFactory(
+            client=aoife,
+            status="failed",
+            refusal="no_address",
+            reason="Not sent. This client has no email address on file.",
+        )
+    assert refused.reason.startswith("Emails to this address bounce")  # stored bare
+    log = " ".join(
+        html.unescape(
+            re.sub("<[^>]+>", " ", client.get(f"/clients/{aoife.pk}/").content.decode())
+        ).split()
+    )
+    assert "Reason: Not sent. Emails to this address bounce" in log
+    assert "Reason: Not sent. This client has no email address on file." in log
+    assert "Not sent. Not sent." not in log
+
+
 def test_a_message_to_a_client_with_no_address_is_refused_and_kept(client, cast, aoife):
     with scopes_disabled():
         aoife.email = ""

@@ -80,7 +80,7 @@ def test_the_refused_email_keeps_the_code_and_is_asked_about_once(cast, asked):
         email = direct_message_send(client=cast.bob, subject="Hi", body="x", sent_by=cast.alice)
     assert len(asked) == 1
     assert (email.status, email.refusal) == ("failed", "suppressed")
-    assert email.reason.startswith("Not sent. Emails to this address bounce")
+    assert email.reason.startswith("Emails to this address bounce")
     with scopes_disabled():
         assert OutboundEmail.objects.get(pk=email.pk).refusal == "suppressed"
 

@@ -176,7 +176,7 @@ def test_a_suppressed_corrected_address_is_refused_and_nothing_changes(
 
     assert outcome.refused
     assert outcome.email.refusal == "suppressed"
-    assert outcome.email.reason.startswith("Not sent. Emails to this address bounce")
+    assert outcome.email.reason.startswith("Emails to this address bounce")  # stored bare
     assert "550 5.1.1 mailbox does not exist" in outcome.email.reason
     assert address_of(aoife) == WRONG
     assert [e.pk for e in rows_of(aoife)] == [failed.pk]

@@ -74,8 +74,8 @@ MTA_RESPONSE = {
 }
 REASON = {
     "bounce": "The address does not exist.",
-    "suppressed": "Not sent. This address cannot receive emails.",
-    "opted_out": "Not sent. The client opted out of appointment emails.",
+    "suppressed": "This address cannot receive emails.",
+    "opted_out": "The client opted out of appointment emails.",
     "temporary": "The receiving server kept refusing it for now.",
     "sender": "Not sent because of a problem on our side.",
 }
