@@ -137,6 +137,8 @@ def test_every_clinic_page_passes_axe(cast, failed_email, new_page, width):
         "/settings/",
         "/settings/api-tokens/",
         "/notifications/",
+        "/overview/",
+        "/overview/emails/?reason=hard_bounce",
     ):
         walk.visit(path)
 
@@ -195,6 +197,7 @@ def test_every_support_page_passes_axe(cast, failed_email, new_page, width):
     expect(walk.page.get_by_role("button", name="Log out")).to_be_visible()
     for path in (
         "/admin/",
+        "/admin/overview/",
         "/admin/suppression/suppression/",
         f"/admin/suppression/suppression/{suppression.pk}/change/",
         f"/admin/suppression/removalrequest/{request.pk}/change/",

@@ -152,3 +152,9 @@ def test_support_opens_the_platform_overview(busy_clinic, new_page):
     expect(rows.last).to_contain_text("Not enough evidence")
     screenshot(page, "platform-overview-1280")
     assert_readable(page)
+
+    # On a phone (the same session: an authenticator code is good for one login).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.get_by_role("region", name="Clinics by risk")).to_be_visible()
+    assert_readable(page)
