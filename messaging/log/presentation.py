@@ -92,6 +92,9 @@ FINAL_STATUSES = {
     EmailStatus.SPAM_REPORT,
     EmailStatus.SENT,
 }
+# A page of these is polled less often: nothing more will be heard of them, or (held) nothing
+# before support lifts a hold, hours or days away.
+SETTLED_STATUSES = FINAL_STATUSES | {EmailStatus.HELD}
 
 
 ENGAGEMENT = frozenset({EmailStatus.OPENED, EmailStatus.CLICKED})
@@ -168,7 +171,7 @@ def email_log_context(client, page_number, email_id=None) -> dict:
         "page": page,
         "days": days,
         "caveat": TRACKING_CAVEAT,
-        "settled": all(email.status in FINAL_STATUSES for email in page.object_list),
+        "settled": all(email.status in SETTLED_STATUSES for email in page.object_list),
     }
 
 
