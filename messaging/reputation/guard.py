@@ -251,13 +251,9 @@ MEASURE_WORDS = {
 def hold_why(measured: list[Measured], limits: Thresholds) -> str:
     """Why a hold began, in words with its figures, e.g. "Hard bounces reached 9.1% of 312
     emails in the last 7 days (hold at 8%)."."""
-    hold_at = {
-        GuardWarning.Measure.BOUNCES: limits.bounce_hold,
-        GuardWarning.Measure.COMPLAINTS: limits.complaint_hold,
-    }
     return " ".join(
         f"{MEASURE_WORDS[m.measure]} reached {_percent(m.rate)} of {m.sends} emails in the last "
-        f"{limits.window_days} days (hold at {hold_at[m.measure]:g}%)."
+        f"{limits.window_days} days (hold at {_threshold(m.measure, 'hold', limits):g}%)."
         for m in measured
     )
 
@@ -320,9 +316,8 @@ def _warn(clinic, m: Measured, level: str, *, first_day, held: bool, limits) -> 
         "held": held,
         "own_smtp": clinic.uses_own_smtp,
         "addresses": warning.addresses.splitlines(),
-        "hold_at": limits.bounce_hold
-        if m.measure == GuardWarning.Measure.BOUNCES
-        else limits.complaint_hold,
+        "level_at": f"{_threshold(m.measure, level, limits):g}",
+        "hold_at": f"{_threshold(m.measure, 'hold', limits):g}",
     }
     text = notification_render("guard_warning", context, clinic=clinic)
     notification_create_for_admins(clinic=clinic, text=text)
@@ -332,6 +327,13 @@ def _warn(clinic, m: Measured, level: str, *, first_day, held: bool, limits) -> 
         text,
     )
     return warning
+
+
+def _threshold(measure: str, level: str, limits: Thresholds) -> float:
+    """The percentage at which a measure reaches a level."""
+    if measure == GuardWarning.Measure.BOUNCES:
+        return limits.bounce_hold if level == "hold" else limits.bounce_warning
+    return limits.complaint_hold if level == "hold" else limits.complaint_warning
 
 
 def _tell_support(subject: str, text: str) -> None:

@@ -109,7 +109,12 @@ def test_a_bounce_warning_is_told_once_then_a_hold_and_again_after_falling_below
     assert round(warning.rate, 1) == 4.5
     assert len(warning.addresses.splitlines()) == 9
     [told] = notes(cast.alice_admin)
-    assert told.startswith("Hard bounces reached 4.5% of the 200 emails")
+    assert told.startswith(
+        "Hard bounces reached 4.5% of the 200 emails this clinic sent in the last 7 days (9 "
+        "bounced; the warning level is 4%). An address that bounces is usually mistyped or no "
+        "longer used: check the addresses below with the clients and correct them"
+    )
+    assert "At 8% the clinic's email to addresses it has not reached before is held" in told
     assert "failed-" in told  # the addresses behind it
     assert notes(cast.alice) == []  # a practitioner is not an admin
     assert len(outbox_mail.outbox) == 1 and "Alice Physio" in outbox_mail.outbox[0].subject
@@ -127,7 +132,8 @@ def test_a_bounce_warning_is_told_once_then_a_hold_and_again_after_falling_below
         "hold",
         "warning",
     ]
-    assert "is now held" in notes(cast.alice_admin)[-1]
+    assert "(21 bounced; the hold level is 8%)" in notes(cast.alice_admin)[-1]
+    assert "is now held until support reviews it" in notes(cast.alice_admin)[-1]
     guard_evaluate(now=timezone.now())
     assert len(notes(cast.alice_admin)) == 2
     with scopes_disabled():
@@ -148,7 +154,10 @@ def test_complaints_warn_then_hold(cast):
     guard_evaluate(now=timezone.now())
     [warning] = warnings(cast.alice_clinic)
     assert (warning.measure, warning.level) == ("complaints", "warning")
-    assert notes(cast.alice_admin)[0].startswith("Spam complaints reached 0.10% of the 5000")
+    assert notes(cast.alice_admin)[0].startswith(
+        "Spam complaints reached 0.10% of the 5000 emails this clinic sent in the last 7 days "
+        "(5 complaints; the warning level is 0.08%)."
+    )
     assert standing_hold(cast.alice_clinic) is None
     mail(cast.alice_clinic, complained=15)  # 20 of 5015: 0.40%
     guard_evaluate(now=timezone.now())
