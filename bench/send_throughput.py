@@ -6,7 +6,9 @@ Celery worker of two processes on PostgreSQL and Redis.
 
 `reminders`: N appointments fall due together and the beat job saves N reminders and enqueues
 them in chunks (the bulk path). `direct`: N direct messages saved in one transaction, each
-enqueued as its own task (the path of a manual send).
+enqueued as its own task (the path of a manual send). `--count-triggers off` disables the email
+table's count triggers (messaging/migrations/0015_reputation.py) in the scratch database, to
+measure what keeping the per-day counts costs the send path (docs/benchmarks.md).
 """
 
 import argparse
@@ -46,6 +48,43 @@ def prepare(count: int):
         for n in range(count)
     )
     return clinic, user, clients
+
+
+def triggers_disable() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for trigger in ("email_counts_inserted", "email_counts_updated", "email_counts_deleted"):
+            cursor.execute(f"ALTER TABLE messaging_outboundemail DISABLE TRIGGER {trigger}")
+
+
+def triggers_timed() -> None:
+    """PostgreSQL times the count triggers' functions in every session from now on (the
+    workers') and in this one (the beat job's), so their own share of the run is known."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER DATABASE {connection.settings_dict['NAME']} SET track_functions = 'pl'"
+        )
+        cursor.execute("SET track_functions = 'pl'")
+
+
+def triggers_time() -> tuple[float, int]:
+    """Milliseconds spent in the count triggers, and their calls, in every session so far."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    time.sleep(1.5)  # other sessions report their figures within a second
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT coalesce(sum(total_time), 0), coalesce(sum(calls), 0)"
+            " FROM pg_stat_user_functions WHERE funcname LIKE 'messaging_email_counts_%'"
+        )
+        milliseconds, calls = cursor.fetchone()
+    return float(milliseconds), int(calls)
 
 
 def reminders_fall_due(clinic, user, clients) -> float:
@@ -93,6 +132,7 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--mode", choices=["reminders", "direct"], default="reminders")
+    parser.add_argument("--count-triggers", choices=["on", "off"], default="on")
     args = parser.parse_args()
 
     port = free_port()
@@ -102,6 +142,10 @@ def main() -> None:
     )
     os.environ.update(env)
     clinic, user, clients = prepare(args.emails)
+    if args.count_triggers == "off":
+        triggers_disable()
+    else:
+        triggers_timed()
 
     from django_scopes import scopes_disabled
 
@@ -158,16 +202,20 @@ def main() -> None:
     finally:
         stop(worker)
         stop(simulator)
+    trigger_ms, trigger_calls = triggers_time()
     print(
         json.dumps(
             {
                 "mode": args.mode,
+                "count_triggers": args.count_triggers,
                 "emails": args.emails,
                 "worker_processes": args.concurrency,
                 "enqueue_seconds": round(enqueued, 2),
                 "seconds": round(elapsed, 2),
                 "emails_per_second": round(args.emails / elapsed, 1),
                 "not_processed": failed,
+                "count_trigger_ms": round(trigger_ms, 1),
+                "count_trigger_calls": trigger_calls,
                 "peak_rss_per_worker_process_mib": round(sampler.peak_per_process / 1024, 1),
                 "peak_rss_worker_tree_mib": round(sampler.peak_total / 1024, 1),
             },
