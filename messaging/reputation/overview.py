@@ -18,11 +18,11 @@ from messaging.reputation.figures import (
     Thresholds,
     bounce_level,
     complaint_level,
-    figures_of,
     is_bounce,
     is_complaint,
     is_send,
 )
+from messaging.reputation.platform_counts import ClinicDay
 from messaging.reputation.rollups import DayCount
 from messaging.status import EmailStatus
 from suppression.models import Refusal
@@ -536,6 +536,31 @@ def risk_of(figures: Figures, limits: Thresholds) -> float:
     )
 
 
+def clinic_days_of(counts: Iterable[DayCount]) -> list[ClinicDay]:
+    """Counts summed per clinic and day into sends, hard bounces and complaints: what
+    `platform_counts.clinic_days` reads from PostgreSQL, here from `day_counts`' rows."""
+    summed: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for count in counts:
+        figures = summed[(count.clinic_id, count.day)]
+        figures[0] += count.emails if is_send(count) else 0
+        figures[1] += count.emails if is_bounce(count) else 0
+        figures[2] += count.emails if is_complaint(count) else 0
+    return [
+        ClinicDay(clinic_id, day, *figures)
+        for (clinic_id, day), figures in summed.items()
+        if any(figures)
+    ]
+
+
+def figures_from_days(days: Iterable[ClinicDay]) -> Figures:
+    sends = bounces = complaints = 0
+    for day in days:
+        sends += day.sends
+        bounces += day.bounces
+        complaints += day.complaints
+    return Figures(sends=sends, bounces=bounces, complaints=complaints)
+
+
 @dataclass(frozen=True)
 class Sparkline:
     width: int
@@ -549,19 +574,16 @@ class Sparkline:
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 
 
-def sparkline_of(counts: Iterable[DayCount], *, today: date) -> Sparkline:
+def sparkline_of(days: Iterable[ClinicDay], *, today: date) -> Sparkline:
     """Daily sends and daily hard bounces plus complaints over 30 days, as two SVG polylines on
-    one scale (the sends' busiest day)."""
+    one scale (the busiest day's)."""
     first = first_day(today, OVERVIEW_DAYS)
     sends, failures = [0] * OVERVIEW_DAYS, [0] * OVERVIEW_DAYS
-    for count in counts:
-        index = (count.day - first).days
-        if not 0 <= index < OVERVIEW_DAYS:
-            continue
-        if is_send(count):
-            sends[index] += count.emails
-        if is_bounce(count) or is_complaint(count):
-            failures[index] += count.emails
+    for day in days:
+        index = (day.day - first).days
+        if 0 <= index < OVERVIEW_DAYS:
+            sends[index] += day.sends
+            failures[index] += day.bounces + day.complaints
     top = max(max(sends), max(failures), 1)
     step = SPARK_WIDTH / (OVERVIEW_DAYS - 1)
 
@@ -578,21 +600,22 @@ def sparkline_of(counts: Iterable[DayCount], *, today: date) -> Sparkline:
 
 def clinic_risks(
     clinics: Iterable[tuple[int, str, bool, ZoneInfo]],
-    counts: Iterable[DayCount],
+    days: Iterable[ClinicDay],
     *,
     now: datetime,
     limits: Thresholds,
 ) -> list[ClinicRisk]:
     """Every clinic's window figures, level and trend, the riskiest first; `clinics` as (id,
     name, sends through its own server, zone). Each clinic's days are on its own clock."""
-    by_clinic: dict[int, list[DayCount]] = defaultdict(list)
-    for count in counts:
-        by_clinic[count.clinic_id].append(count)
+    by_clinic: dict[int, list[ClinicDay]] = defaultdict(list)
+    for day in days:
+        by_clinic[day.clinic_id].append(day)
     rows = []
     for clinic_id, name, own_smtp, zone in clinics:
         today = clinic_today(zone, now)
         mine = by_clinic.get(clinic_id, [])
-        figures = figures_of(since(mine, first_day(today, limits.window_days)))
+        window = first_day(today, limits.window_days)
+        figures = figures_from_days(day for day in mine if day.day >= window)
         rows.append(
             ClinicRisk(
                 clinic_id=clinic_id,

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 from clinic.access import clinic_admin_required
 from clinic.models import Clinic
 from messaging.models import GuardWarning, MailHold, OutboundEmail
-from messaging.reputation import overview
+from messaging.reputation import html, overview
 from messaging.reputation.figures import figures_of, thresholds
+from messaging.reputation.platform_counts import clinic_days
 from messaging.reputation.rollups import day_counts
 
 EMAILS_PER_PAGE = 25
@@ -40,6 +41,7 @@ def delivery_overview(request):
     first = overview.first_day(today, overview.OVERVIEW_DAYS)
     counts = day_counts(since=first, clinic_ids=[clinic.pk])
     days = overview.days_of(counts, today=today)
+    chart = overview.chart_of(days, label_day=_label_day)
     spans = {
         limits.window_days: figures_of(
             overview.since(counts, overview.first_day(today, limits.window_days))
@@ -51,7 +53,9 @@ def delivery_overview(request):
         "total": sum(day.total for day in days),
         "first": first,
         "today": today,
-        "chart": overview.chart_of(days, label_day=_label_day),
+        "chart": chart,
+        "chart_marks": html.chart_marks(chart),
+        "day_rows": html.day_rows(days, label_day=_label_day),
         "series": overview.SERIES,
         "measures": overview.measures_of(spans, limits),
         "limits": limits,
@@ -116,19 +120,19 @@ def platform_overview(request):
     ]
     # Every clinic's 30 days from the earliest "30 days ago" of any clock (a day before UTC's).
     utc_today = now.date()
-    counts = day_counts(since=overview.first_day(utc_today, overview.OVERVIEW_DAYS + 1))
-    rows = overview.clinic_risks(clinics, counts, now=now, limits=limits)
+    days = clinic_days(since=overview.first_day(utc_today, overview.OVERVIEW_DAYS + 1))
+    rows = overview.clinic_risks(clinics, days, now=now, limits=limits)
     standing = _standing_holds_and_warnings()
     context = {
         **admin.site.each_context(request),
         "title": "Platform overview",
         "rows": [
-            {
-                "risk": row,
-                "held": row.clinic_id in standing["holds"],
-                "hold_url": _hold_url(standing["holds"].get(row.clinic_id)),
-                "warnings": standing["warnings"].get(row.clinic_id, []),
-            }
+            html.clinic_row(
+                row,
+                held=row.clinic_id in standing["holds"],
+                hold_url=_hold_url(standing["holds"].get(row.clinic_id)),
+                warnings=standing["warnings"].get(row.clinic_id, []),
+            )
             for row in rows
         ],
         "limits": limits,

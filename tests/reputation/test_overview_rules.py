@@ -11,6 +11,7 @@ from messaging.reputation.overview import (
     REASONS,
     SERIES,
     chart_of,
+    clinic_days_of,
     clinic_level,
     clinic_risks,
     days_of,
@@ -174,7 +175,7 @@ def test_support_reads_the_riskiest_clinic_first_each_on_its_own_clock():
         count("failed", emails=1, clinic=3, day=date(2026, 11, 13)),  # before its window
     ]
     clinics = [(1, "Ann", False, new_york), (2, "Ben", True, sydney), (3, "Cal", False, new_york)]
-    rows = clinic_risks(clinics, counts, now=now, limits=LIMITS)
+    rows = clinic_risks(clinics, clinic_days_of(counts), now=now, limits=LIMITS)
     assert [row.name for row in rows] == ["Ben", "Ann", "Cal"]
     assert rows[0].figures == Figures(sends=1001, bounces=0, complaints=2)
     assert rows[0].risk == pytest.approx(0.2 / 0.3, rel=0.01)
@@ -195,7 +196,9 @@ def test_support_reads_the_riskiest_clinic_first_each_on_its_own_clock():
 
 def test_a_sparkline_draws_thirty_days_on_one_scale():
     line = sparkline_of(
-        [count("delivered", emails=10), count("failed", emails=5, day=date(2026, 10, 22))],
+        clinic_days_of(
+            [count("delivered", emails=10), count("failed", emails=5, day=date(2026, 10, 22))]
+        ),
         today=TODAY,
     )
     sends = line.sends_points.split()
