@@ -30,7 +30,8 @@ STATUS_HELP: dict[str, tuple[str, str]] = {
         "warn",
         "Not handed to the email service: the clinic's email to addresses it has not reached "
         "before is paused while support reviews its bounces and spam reports. It goes out by "
-        "itself when support lifts the pause; the reason below says more.",
+        "itself if support lifts the pause within a few days; after that it is not sent, and you "
+        "can send it again.",
     ),
     EmailStatus.SENDING: (
         "info",
