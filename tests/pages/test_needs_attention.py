@@ -102,7 +102,11 @@ def world(cast):
             start=soon,
             status=Appointment.Status.CANCELLED,
         )
-        # Charlie's clinic: a failed email and a client whose reminder will not go out.
+        # Charlie's clinic: a failed email and a client whose reminder will not go out. Its
+        # sender gets a name of its own: factory staff borrow client names in turn, and a
+        # "sent by Aoife O’Brien" would read as Alice's client on Charlie's page.
+        cast.charlie.first_name, cast.charlie.last_name = "Charles", "Okafor"
+        cast.charlie.save()
         dana_failed = OutboundEmailFactory(
             client=cast.dana, status="failed", sent_by=cast.charlie, subject="Dana’s exercises"
         )
