@@ -523,10 +523,10 @@ def unjudged(figures: Figures, limits: Thresholds) -> tuple[str, ...]:
         if rate >= warning and not evidence_met(figures, events, limits):
             missing = []
             if events < limits.min_events:
-                missing.append(f"{events} of the {limits.min_events} events needed")
+                missing.append(f"{events} of {limits.min_events} events")
             if figures.sends < limits.min_sends:
-                missing.append(f"{figures.sends} of the {limits.min_sends} emails needed")
-            notes.append(f"{label} at {rate:.2f}%, too few to act on: {' and '.join(missing)}")
+                missing.append(f"{figures.sends} of {limits.min_sends} emails")
+            notes.append(f"{label} {rate:.2f}%: too few to act on ({', '.join(missing)})")
     return tuple(notes)
 
 

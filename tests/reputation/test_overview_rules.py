@@ -182,14 +182,9 @@ def test_support_reads_the_riskiest_clinic_first_each_on_its_own_clock():
     assert rows[0].own_smtp and rows[0].trend.sends == 1051
     assert rows[1].figures == Figures(sends=200, bounces=5, complaints=0)
     assert rows[1].level == "" and rows[1].notes == ()
-    assert rows[0].notes == (
-        "Spam complaints at 0.20%, too few to act on: 2 of the 5 events needed",
-    )
+    assert rows[0].notes == ("Spam complaints 0.20%: too few to act on (2 of 5 events)",)
     small = unjudged(Figures(sends=20, bounces=4, complaints=0), LIMITS)
-    assert small == (
-        "Hard bounces at 20.00%, too few to act on: 4 of the 5 events needed and 20 of the "
-        "200 emails needed",
-    )
+    assert small == ("Hard bounces 20.00%: too few to act on (4 of 5 events, 20 of 200 emails)",)
     assert rows[2].figures == Figures() and rows[2].level == "evidence"
     assert rows[2].trend.failures == 1
 
