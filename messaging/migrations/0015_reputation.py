@@ -38,32 +38,37 @@ END $$;
 
 CREATE FUNCTION messaging_email_counts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO messaging_emailcountchange
-        (clinic_id, day, status, failure_cause, refusal, handed_over, emails)
-    SELECT clinic_id, day, status, failure_cause, refusal, handed_over, sum(emails)
-    FROM (
-        SELECT {EMAIL_STATE.format(t="o")}, -1 AS emails
+    -- One join of the transition tables, kept once: each email whose counted state changed
+    -- gives its old state -1 and its new state +1; most updates (a claim) change none.
+    WITH moved AS MATERIALIZED (
+        SELECT o.clinic_id AS o_clinic, o.created_at AS o_created, o.status AS o_status,
+               o.failure_cause AS o_cause, o.refusal AS o_refusal,
+               o.esp_message_id <> '' AS o_handed,
+               n.clinic_id AS n_clinic, n.created_at AS n_created, n.status AS n_status,
+               n.failure_cause AS n_cause, n.refusal AS n_refusal,
+               n.esp_message_id <> '' AS n_handed, n.to_email
         FROM old_emails o JOIN new_emails n ON n.id = o.id
-            LEFT JOIN clinic_clinic c ON c.id = o.clinic_id
         WHERE (o.status, o.failure_cause, o.refusal, o.esp_message_id <> '', o.clinic_id,
                o.created_at)
             IS DISTINCT FROM (n.status, n.failure_cause, n.refusal, n.esp_message_id <> '',
                               n.clinic_id, n.created_at)
-        UNION ALL
-        SELECT {EMAIL_STATE.format(t="n")}, 1 AS emails
-        FROM new_emails n JOIN old_emails o ON o.id = n.id
-            LEFT JOIN clinic_clinic c ON c.id = n.clinic_id
-        WHERE (o.status, o.failure_cause, o.refusal, o.esp_message_id <> '', o.clinic_id,
-               o.created_at)
-            IS DISTINCT FROM (n.status, n.failure_cause, n.refusal, n.esp_message_id <> '',
-                              n.clinic_id, n.created_at)
-    ) moved
-    GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(emails) <> 0;
+    ), counted AS (
+        INSERT INTO messaging_emailcountchange
+            (clinic_id, day, status, failure_cause, refusal, handed_over, emails)
+        SELECT v.clinic_id, (v.created_at AT TIME ZONE COALESCE(c.time_zone, 'UTC'))::date,
+               v.status, v.failure_cause, v.refusal, v.handed_over, sum(v.emails)
+        FROM moved m
+        CROSS JOIN LATERAL (VALUES
+            (m.o_clinic, m.o_created, m.o_status, m.o_cause, m.o_refusal, m.o_handed, -1),
+            (m.n_clinic, m.n_created, m.n_status, m.n_cause, m.n_refusal, m.n_handed, 1)
+        ) v(clinic_id, created_at, status, failure_cause, refusal, handed_over, emails)
+        LEFT JOIN clinic_clinic c ON c.id = v.clinic_id
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(v.emails) <> 0
+    )
     INSERT INTO messaging_deliveredaddress (clinic_id, address, first_delivered_at)
-    SELECT DISTINCT n.clinic_id, lower(n.to_email), now()
-    FROM new_emails n JOIN old_emails o ON o.id = n.id
-    WHERE n.status IN {DELIVERED} AND o.status NOT IN {DELIVERED}
+    SELECT DISTINCT n_clinic, lower(to_email), now() FROM moved
+    WHERE n_status IN {DELIVERED} AND o_status NOT IN {DELIVERED}
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
