@@ -16,6 +16,7 @@ from messaging.log.retention import (
     guard_records_purge,
     log_purge,
     notifications_purge,
+    reactivation_asks_purge,
     received_batches_purge,
     removal_requests_purge,
     smart_form_answers_clear,
@@ -35,6 +36,7 @@ from messaging.reputation.rollups import day_counts, day_counts_recounted
 from notifications.models import Notification
 from suppression.models import (
     EspRemoval,
+    ReactivationAsk,
     RemovalRequest,
     Suppression,
     SuppressionHistory,
@@ -48,6 +50,7 @@ from tests.factories import (
     MailHoldFactory,
     NotificationFactory,
     OutboundEmailFactory,
+    ReactivationAskFactory,
     SmartFormRequestFactory,
 )
 
@@ -131,6 +134,26 @@ def test_decided_removal_requests_go_after_their_period_and_pending_ones_after_a
     kept = set(RemovalRequest.objects.values_list("pk", flat=True))
     assert kept == {decided_recently.pk, pending_for_months.pk}
     assert not {decided_long_ago.pk, pending_for_ever.pk} & kept
+
+
+def answered_ask(clinic, days_ago: float | None) -> ReactivationAsk:
+    """An ask answered `days_ago`, or still open."""
+    ask = ReactivationAskFactory(clinic=clinic, note="Spoke to Aoife O’Brien: typo fixed")
+    if days_ago is not None:
+        ReactivationAsk.objects.filter(pk=ask.pk).update(
+            state=ReactivationAsk.State.DECLINED, answered_at=ago(days_ago), answer="No"
+        )
+    return ask
+
+
+def test_answered_reactivation_asks_go_after_their_period_and_open_ones_stay(cast):
+    old, recent = answered_ask(cast.alice_clinic, 91), answered_ask(cast.alice_clinic, 89)
+    open_for_long = answered_ask(cast.charlie_clinic, None)
+    ReactivationAsk.objects.filter(pk=open_for_long.pk).update(asked_at=ago(400))
+    assert reactivation_asks_purge(answered_before=ago(90)) == 1
+    kept = set(ReactivationAsk.objects.values_list("pk", flat=True))
+    assert kept == {recent.pk, open_for_long.pk}
+    assert old.pk not in kept
 
 
 def test_smart_form_answers_are_emptied_after_their_period_and_the_request_stays(cast):
@@ -290,10 +313,12 @@ def test_the_nightly_task_applies_every_period_from_its_setting(cast, settings):
         EmailDayCountFactory(clinic=cast.alice_clinic, day=ago(days + 1).date())
     DeliveredAddressFactory(clinic=cast.alice_clinic, address=cast.bob.email)
     DeliveredAddressFactory(clinic=cast.alice_clinic, address="no.client@example.test")
+    answered_ask(cast.alice_clinic, 7.5), answered_ask(cast.alice_clinic, 6.5)
 
     # 1 batch, 1 notification, 2 removal requests, 1 form's answers, 1 diagnostic and 2
-    # evidences, 1 audit entry, 1 day count, 1 delivered address, 1 hold and 1 warning.
-    assert retention_purge_task() == 13
+    # evidences, 1 audit entry, 1 day count, 1 delivered address, 1 hold and 1 warning, 1 ask.
+    assert retention_purge_task() == 14
+    assert ReactivationAsk.objects.count() == 1
 
     assert ReceivedBatch.objects.count() == 1
     assert Notification.objects.count() == 1
@@ -312,14 +337,15 @@ GO_WITH_THEIR_ROW = {"EmailAttachment": "deleted with its email"}
 
 
 def test_every_table_of_the_email_log_has_its_row_in_the_retention_table():
-    """A new messaging model (the day counts, the guard's records) must say how long it is kept:
-    its row in docs/operations.md's retention table, or the row it goes with."""
+    """A new model of the email module (messaging, suppression, notifications) must say how long
+    it is kept: its row in docs/operations.md's retention table, or the row it goes with."""
     doc = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
     table = doc.split("## Retention: how long patient data is kept", 1)[1].split("\n## ", 1)[0]
     named = {line.split("|")[1] for line in table.splitlines() if line.startswith("| `")}
     missing = [
         model.__name__
-        for model in apps.get_app_config("messaging").get_models()
+        for app in ("messaging", "suppression", "notifications")
+        for model in apps.get_app_config(app).get_models()
         if model.__name__ not in GO_WITH_THEIR_ROW
         and not any(f"`{model.__name__}`" in cell for cell in named)
     ]

@@ -26,7 +26,13 @@ from messaging.models import (
 )
 from messaging.reputation.rollups import counts_fold
 from notifications.models import Notification
-from suppression.models import EspRemoval, RemovalRequest, Suppression, SuppressionHistory
+from suppression.models import (
+    EspRemoval,
+    ReactivationAsk,
+    RemovalRequest,
+    Suppression,
+    SuppressionHistory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +122,18 @@ def removal_requests_purge(*, decided_before: datetime, received_before: datetim
         state=RemovalRequest.State.PENDING, received_at__lt=received_before
     )
     return _deleted(decided) + _deleted(pending)
+
+
+def reactivation_asks_purge(*, answered_before: datetime) -> int:
+    """Staff's asks to support to reactivate an address (a note naming the client): once support
+    answered them long enough ago; an open ask stays until it is answered. The reactivation's
+    own history records what support did."""
+    with scopes_disabled():
+        return _deleted(
+            ReactivationAsk.objects.exclude(state=ReactivationAsk.State.OPEN).filter(
+                answered_at__lt=answered_before
+            )
+        )
 
 
 def smart_form_answers_clear(*, completed_before: datetime) -> int:
@@ -209,6 +227,9 @@ def retention_apply(*, now: datetime) -> dict[str, int]:
         "removal requests": removal_requests_purge(
             decided_before=now - _days("REMOVAL_REQUEST_RETENTION_DAYS"),
             received_before=now - _days("REMOVAL_REQUEST_PENDING_RETENTION_DAYS"),
+        ),
+        "reactivation asks": reactivation_asks_purge(
+            answered_before=now - _days("REMOVAL_REQUEST_RETENTION_DAYS")
         ),
         "smart form answers": smart_form_answers_clear(
             completed_before=now - _days("SMART_FORM_ANSWERS_RETENTION_DAYS")
