@@ -28,10 +28,9 @@ TRACKING_CAVEAT = (
 STATUS_HELP: dict[str, tuple[str, str]] = {
     EmailStatus.HELD: (
         "warn",
-        "Not handed to the email service: the clinic's email to addresses it has not reached "
-        "before is paused while support reviews its bounces and spam reports. It goes out by "
-        "itself if support lifts the pause within a few days; after that it is not sent, and you "
-        "can send it again.",
+        "Not handed to the email service yet: the clinic's email to addresses it has not reached "
+        "before is paused while support reviews its bounces and spam reports. It goes out when "
+        "support lifts the pause.",
     ),
     EmailStatus.SENDING: (
         "info",
