@@ -22,7 +22,7 @@ from messaging.reputation.figures import (
     is_complaint,
     is_send,
 )
-from messaging.reputation.platform_counts import ClinicDay
+from messaging.reputation.platform_counts import ClinicSeries
 from messaging.reputation.rollups import DayCount
 from messaging.status import EmailStatus
 from suppression.models import Refusal
@@ -536,29 +536,22 @@ def risk_of(figures: Figures, limits: Thresholds) -> float:
     )
 
 
-def clinic_days_of(counts: Iterable[DayCount]) -> list[ClinicDay]:
+def clinic_days_of(
+    counts: Iterable[DayCount], *, since: date, until: date
+) -> dict[int, ClinicSeries]:
     """Counts summed per clinic and day into sends, hard bounces and complaints: what
     `platform_counts.clinic_days` reads from PostgreSQL, here from `day_counts`' rows."""
-    summed: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    days = (until - since).days + 1
+    found: dict[int, ClinicSeries] = {}
     for count in counts:
-        figures = summed[(count.clinic_id, count.day)]
-        figures[0] += count.emails if is_send(count) else 0
-        figures[1] += count.emails if is_bounce(count) else 0
-        figures[2] += count.emails if is_complaint(count) else 0
-    return [
-        ClinicDay(clinic_id, day, *figures)
-        for (clinic_id, day), figures in summed.items()
-        if any(figures)
-    ]
-
-
-def figures_from_days(days: Iterable[ClinicDay]) -> Figures:
-    sends = bounces = complaints = 0
-    for day in days:
-        sends += day.sends
-        bounces += day.bounces
-        complaints += day.complaints
-    return Figures(sends=sends, bounces=bounces, complaints=complaints)
+        index = (count.day - since).days
+        if not 0 <= index < days:
+            continue
+        series = found.setdefault(count.clinic_id, ClinicSeries.empty(since, days))
+        series.sends[index] += count.emails if is_send(count) else 0
+        series.bounces[index] += count.emails if is_bounce(count) else 0
+        series.complaints[index] += count.emails if is_complaint(count) else 0
+    return found
 
 
 @dataclass(frozen=True)
@@ -574,16 +567,16 @@ class Sparkline:
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 
 
-def sparkline_of(days: Iterable[ClinicDay], *, today: date) -> Sparkline:
-    """Daily sends and daily hard bounces plus complaints over 30 days, as two SVG polylines on
-    one scale (the busiest day's)."""
+def sparkline_of(series: ClinicSeries, *, today: date) -> Sparkline:
+    """Daily sends and daily hard bounces plus complaints over the 30 days to `today`, as two
+    SVG polylines on one scale (the busiest day's)."""
     first = first_day(today, OVERVIEW_DAYS)
-    sends, failures = [0] * OVERVIEW_DAYS, [0] * OVERVIEW_DAYS
-    for day in days:
-        index = (day.day - first).days
-        if 0 <= index < OVERVIEW_DAYS:
-            sends[index] += day.sends
-            failures[index] += day.bounces + day.complaints
+    span = series.span(first, today)
+    sends = _padded(series.sends[span], (series.first - first).days)
+    failures = _padded(
+        [b + c for b, c in zip(series.bounces[span], series.complaints[span], strict=True)],
+        (series.first - first).days,
+    )
     top = max(max(sends), max(failures), 1)
     step = SPARK_WIDTH / (OVERVIEW_DAYS - 1)
 
@@ -598,24 +591,27 @@ def sparkline_of(days: Iterable[ClinicDay], *, today: date) -> Sparkline:
     )
 
 
+def _padded(values: list[int], missing_before: int) -> list[int]:
+    """The span's days, with days before the series began (or after it ended) as zero."""
+    values = [0] * max(missing_before, 0) + values
+    return (values + [0] * OVERVIEW_DAYS)[:OVERVIEW_DAYS]
+
+
 def clinic_risks(
     clinics: Iterable[tuple[int, str, bool, ZoneInfo]],
-    days: Iterable[ClinicDay],
+    series: dict[int, ClinicSeries],
     *,
     now: datetime,
     limits: Thresholds,
 ) -> list[ClinicRisk]:
     """Every clinic's window figures, level and trend, the riskiest first; `clinics` as (id,
-    name, sends through its own server, zone). Each clinic's days are on its own clock."""
-    by_clinic: dict[int, list[ClinicDay]] = defaultdict(list)
-    for day in days:
-        by_clinic[day.clinic_id].append(day)
+    name, sends through its own server, zone), `series` as `platform_counts.clinic_days` reads
+    them. Each clinic's days are on its own clock."""
     rows = []
     for clinic_id, name, own_smtp, zone in clinics:
         today = clinic_today(zone, now)
-        mine = by_clinic.get(clinic_id, [])
-        window = first_day(today, limits.window_days)
-        figures = figures_from_days(day for day in mine if day.day >= window)
+        mine = series.get(clinic_id) or ClinicSeries.empty(today, 1)
+        figures = mine.figures(first_day(today, limits.window_days), today)
         rows.append(
             ClinicRisk(
                 clinic_id=clinic_id,

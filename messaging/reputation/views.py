@@ -2,6 +2,7 @@
 support's platform overview in admin. The figures are read from the per-day counts
 (rollups.day_counts): a fixed number of queries whatever the number of emails or clinics."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin
@@ -118,10 +119,14 @@ def platform_overview(request):
             "id", "name", "sending_connection", "time_zone"
         )
     ]
-    # Every clinic's 30 days from the earliest "30 days ago" of any clock (a day before UTC's).
+    # Every clinic's 30 days: from the earliest "30 days ago" of any clock (UTC's day before)
+    # to the latest today (UTC's day after).
     utc_today = now.date()
-    days = clinic_days(since=overview.first_day(utc_today, overview.OVERVIEW_DAYS + 1))
-    rows = overview.clinic_risks(clinics, days, now=now, limits=limits)
+    series = clinic_days(
+        since=overview.first_day(utc_today, overview.OVERVIEW_DAYS + 1),
+        until=utc_today + timedelta(days=1),
+    )
+    rows = overview.clinic_risks(clinics, series, now=now, limits=limits)
     standing = _standing_holds_and_warnings()
     context = {
         **admin.site.each_context(request),

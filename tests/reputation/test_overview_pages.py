@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 
 from clinic.models import Clinic, Membership
 from messaging.models import OutboundEmail
+from messaging.reputation.figures import Figures
 from messaging.reputation.overview import REASONS, clinic_days_of, reason_filter, reason_of
 from messaging.reputation.platform_counts import clinic_days
 from messaging.reputation.rollups import DayCount, counts_fold, day_counts
@@ -223,11 +224,13 @@ def test_the_platforms_sums_are_the_figures_rules_for_every_state(cast):
             )
         if day == 1:
             counts_fold()
-    since = date(2026, 11, 1)
-    read = sorted(clinic_days(since=since), key=repr)
-    assert read == sorted(clinic_days_of(day_counts(since=since)), key=repr)
-    assert {day.clinic_id for day in read} == {cast.alice_clinic.pk, cast.charlie_clinic.pk}
-    assert all(day.sends and day.bounces and day.complaints for day in read)
+    since, until = date(2026, 11, 1), date(2026, 11, 21)
+    read = clinic_days(since=since, until=until)
+    assert read == clinic_days_of(day_counts(since=since), since=since, until=until)
+    assert set(read) == {cast.alice_clinic.pk, cast.charlie_clinic.pk}
+    alice = read[cast.alice_clinic.pk].figures(date(2026, 11, 19), until)
+    assert alice.sends and alice.bounces and alice.complaints
+    assert read[cast.alice_clinic.pk].figures(since, date(2026, 11, 18)) == Figures()
 
 
 def test_a_standing_hold_is_shown_with_what_to_do(client, new_york):

@@ -23,6 +23,7 @@ from messaging.reputation.overview import (
     top_reasons,
     unjudged,
 )
+from messaging.reputation.platform_counts import ClinicSeries
 from messaging.reputation.rollups import DayCount
 from messaging.status import EmailStatus
 
@@ -175,7 +176,8 @@ def test_support_reads_the_riskiest_clinic_first_each_on_its_own_clock():
         count("failed", emails=1, clinic=3, day=date(2026, 11, 13)),  # before its window
     ]
     clinics = [(1, "Ann", False, new_york), (2, "Ben", True, sydney), (3, "Cal", False, new_york)]
-    rows = clinic_risks(clinics, clinic_days_of(counts), now=now, limits=LIMITS)
+    series = clinic_days_of(counts, since=date(2026, 10, 21), until=date(2026, 11, 22))
+    rows = clinic_risks(clinics, series, now=now, limits=LIMITS)
     assert [row.name for row in rows] == ["Ben", "Ann", "Cal"]
     assert rows[0].figures == Figures(sends=1001, bounces=0, complaints=2)
     assert rows[0].risk == pytest.approx(0.2 / 0.3, rel=0.01)
@@ -190,15 +192,15 @@ def test_support_reads_the_riskiest_clinic_first_each_on_its_own_clock():
 
 
 def test_a_sparkline_draws_thirty_days_on_one_scale():
-    line = sparkline_of(
-        clinic_days_of(
-            [count("delivered", emails=10), count("failed", emails=5, day=date(2026, 10, 22))]
-        ),
-        today=TODAY,
-    )
+    counts = [count("delivered", emails=10), count("failed", emails=5, day=date(2026, 10, 22))]
+    series = clinic_days_of(counts, since=date(2026, 10, 20), until=date(2026, 11, 21))
+    line = sparkline_of(series[1], today=TODAY)
     sends = line.sends_points.split()
     failures = line.failures_points.split()
     assert len(sends) == len(failures) == 30
     assert sends[-1] == "120.0,1.0" and sends[0] == "0.0,14.0" and sends[1] == "4.1,27.0"
     assert failures[0] == "0.0,14.0"
     assert (line.sends, line.failures) == (15, 5)
+    # A clinic with no counts at all: a flat line of 30 days.
+    empty = sparkline_of(ClinicSeries.empty(TODAY, 1), today=TODAY)
+    assert empty.sends_points.split()[0] == "0.0,27.0" and len(empty.sends_points.split()) == 30
