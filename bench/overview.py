@@ -266,25 +266,33 @@ def explain(clinic) -> str:
     from django_scopes import scope
 
     from messaging.models import OutboundEmail
+    from messaging.reputation.figures import NOT_SENT
     from messaging.reputation.overview import reason_filter
+    from messaging.reputation.platform_counts import CLINIC_DAYS_SQL
     from messaging.reputation.rollups import COUNT_KEY
 
     since = (timezone.now() - timedelta(days=31)).date()
+    until = timezone.now().date() + timedelta(days=1)
     plans = []
     with connection.cursor() as cursor:
-        for where, params in (
-            ("day >= %s", [since]),
-            ("day >= %s AND clinic_id = ANY(%s)", [since, [clinic.pk]]),
-        ):
-            cursor.execute(
-                f"""EXPLAIN ANALYZE SELECT {COUNT_KEY}, sum(emails) FROM (
-                    SELECT {COUNT_KEY}, emails FROM messaging_emaildaycount WHERE {where}
-                    UNION ALL
-                    SELECT {COUNT_KEY}, emails FROM messaging_emailcountchange WHERE {where}
-                ) counts GROUP BY {COUNT_KEY} HAVING sum(emails) <> 0""",  # noqa: S608 (constants)
-                params * 2,
-            )
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        # The platform overview's read: every clinic, summed per day, one row per clinic.
+        cursor.execute(
+            f"EXPLAIN ANALYZE {CLINIC_DAYS_SQL}",
+            {"since": since, "until": until, "not_sent": sorted(NOT_SENT)},
+        )
+        plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        # The clinic overview's read: one clinic's counts as they are kept.
+        cursor.execute(
+            f"""EXPLAIN ANALYZE SELECT {COUNT_KEY}, sum(emails) FROM (
+                SELECT {COUNT_KEY}, emails FROM messaging_emaildaycount
+                WHERE day >= %s AND clinic_id = ANY(%s)
+                UNION ALL
+                SELECT {COUNT_KEY}, emails FROM messaging_emailcountchange
+                WHERE day >= %s AND clinic_id = ANY(%s)
+            ) counts GROUP BY {COUNT_KEY} HAVING sum(emails) <> 0""",  # noqa: S608 (constants)
+            [since, [clinic.pk]] * 2,
+        )
+        plans.append("\n".join(row[0] for row in cursor.fetchall()))
     with scope(clinic=clinic):
         emails = OutboundEmail.objects.filter(
             clinic=clinic, created_at__gte=timezone.now() - timedelta(days=30)

@@ -22,6 +22,25 @@ IS_BOUNCE = (
 )
 IS_COMPLAINT = f"status = '{EmailStatus.SPAM_REPORT}'"
 COLUMNS = "clinic_id, day, status, failure_cause, refusal, handed_over, emails"
+CLINIC_DAYS_SQL = f"""
+SELECT clinic_id, array_agg(day - %(since)s), array_agg(sends), array_agg(bounces),
+    array_agg(complaints)
+FROM (
+    SELECT clinic_id, day,
+        coalesce(sum(emails) FILTER (WHERE {IS_SEND}), 0)::int AS sends,
+        coalesce(sum(emails) FILTER (WHERE {IS_BOUNCE}), 0)::int AS bounces,
+        coalesce(sum(emails) FILTER (WHERE {IS_COMPLAINT}), 0)::int AS complaints
+    FROM (
+        SELECT {COLUMNS} FROM messaging_emaildaycount
+        WHERE day BETWEEN %(since)s AND %(until)s
+        UNION ALL
+        SELECT {COLUMNS} FROM messaging_emailcountchange
+        WHERE day BETWEEN %(since)s AND %(until)s
+    ) counts
+    GROUP BY clinic_id, day
+) per_day
+GROUP BY clinic_id
+"""  # noqa: S608 (only this module's constants are formatted in)
 
 
 @dataclass(frozen=True)
@@ -57,25 +76,7 @@ def clinic_days(*, since: date, until: date) -> dict[int, ClinicSeries]:
     days = (until - since).days + 1
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            SELECT clinic_id, array_agg(day - %(since)s), array_agg(sends), array_agg(bounces),
-                array_agg(complaints)
-            FROM (
-                SELECT clinic_id, day,
-                    coalesce(sum(emails) FILTER (WHERE {IS_SEND}), 0)::int AS sends,
-                    coalesce(sum(emails) FILTER (WHERE {IS_BOUNCE}), 0)::int AS bounces,
-                    coalesce(sum(emails) FILTER (WHERE {IS_COMPLAINT}), 0)::int AS complaints
-                FROM (
-                    SELECT {COLUMNS} FROM messaging_emaildaycount
-                    WHERE day BETWEEN %(since)s AND %(until)s
-                    UNION ALL
-                    SELECT {COLUMNS} FROM messaging_emailcountchange
-                    WHERE day BETWEEN %(since)s AND %(until)s
-                ) counts
-                GROUP BY clinic_id, day
-            ) per_day
-            GROUP BY clinic_id
-            """,  # noqa: S608 (only this module's constants are formatted in)
+            CLINIC_DAYS_SQL,
             {"since": since, "until": until, "not_sent": sorted(NOT_SENT)},
         )
         found = {}
