@@ -624,5 +624,12 @@ def clinic_risks(
                 notes=unjudged(figures, limits),
             )
         )
-    rows.sort(key=lambda row: (-row.risk, -LEVEL_ORDER[row.level], row.name))
+    rows.sort(key=_riskiest_first)
     return rows
+
+
+def _riskiest_first(row: ClinicRisk) -> tuple:
+    """Clinics the guard acts on (held, then warned) first, then by rate over the hold
+    threshold: a small clinic's high rate on a handful of emails comes after them, not before."""
+    acted_on = LEVEL_ORDER[row.level] if row.level in ("hold", "warning") else 0
+    return (-acted_on, -row.risk, row.name)

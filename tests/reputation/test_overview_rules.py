@@ -191,6 +191,28 @@ def test_support_reads_the_riskiest_clinic_first_each_on_its_own_clock():
     assert rows[2].trend.failures == 1
 
 
+def test_clinics_the_guard_acts_on_come_before_a_high_rate_on_a_handful_of_emails():
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    london = ZoneInfo("Europe/London")
+    counts = [
+        count("delivered", emails=8, clinic=1, day=date(2026, 11, 20)),
+        count("failed", emails=2, clinic=1, day=date(2026, 11, 20)),  # 20%, on 10 emails
+        count("delivered", emails=380, clinic=2, day=date(2026, 11, 20)),
+        count("failed", emails=20, clinic=2, day=date(2026, 11, 20)),  # 5%: a warning
+        count("delivered", emails=360, clinic=3, day=date(2026, 11, 20)),
+        count("failed", emails=40, clinic=3, day=date(2026, 11, 20)),  # 10%: a hold
+    ]
+    clinics = [(1, "Tiny", False, london), (2, "Warned", False, london), (3, "Held", False, london)]
+    series = clinic_days_of(counts, since=date(2026, 10, 21), until=date(2026, 11, 22))
+    rows = clinic_risks(clinics, series, now=now, limits=LIMITS)
+    assert [(row.name, row.level) for row in rows] == [
+        ("Held", "hold"),
+        ("Warned", "warning"),
+        ("Tiny", "evidence"),
+    ]
+    assert rows[2].risk > rows[0].risk  # the highest rate, yet after the two acted on
+
+
 def test_a_sparkline_draws_thirty_days_on_one_scale():
     counts = [count("delivered", emails=10), count("failed", emails=5, day=date(2026, 10, 22))]
     series = clinic_days_of(counts, since=date(2026, 10, 20), until=date(2026, 11, 21))
