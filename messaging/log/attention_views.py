@@ -49,7 +49,7 @@ def needs_attention(request):
         "wanted": wanted,
         "page": page,
         "rows": rows,
-        "query": _query_without_page(request),
+        "page_query": _query_without_page(request),
         "appointments": shown[:APPOINTMENTS_SHOWN],
         "more_appointments": len(shown) > APPOINTMENTS_SHOWN,
         "problems": Problem.CHOICES,

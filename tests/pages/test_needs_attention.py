@@ -280,3 +280,16 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client, cast, world):
     assert len(email_rows(body)) == 24
     assert len(many) == len(few)
     assert len(many) <= 12
+
+
+def test_the_next_page_keeps_the_filters(client, cast, world):
+    """Page 2 of the failed emails of one practitioner is still that practitioner's failed
+    emails: the pages' links carry every filter, not only a search term."""
+    with scopes_disabled():
+        OutboundEmailFactory.create_batch(
+            26, client=world.aoife, status="failed", sent_by=cast.alice, reason="550 no such user"
+        )
+    body = page(client, cast.alice_admin, problem="failed", practitioner=cast.alice.pk)
+    next_link = re.search(r'<a href="\?([^"]*)">Next</a>', body)
+    assert next_link is not None
+    assert next_link.group(1) == f"problem=failed&amp;practitioner={cast.alice.pk}&amp;page=2"
