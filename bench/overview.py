@@ -316,19 +316,12 @@ def main() -> None:
 
     fresh = not (args.reuse or args.seeded)
     url = scratch_database(DB_NAME) if fresh else scratch_url(DB_NAME)
-    # Plain HTTP in-process: production redirects it to HTTPS. The settings refuse to start
-    # without a key for stored secrets and support's address; a throwaway key and a test
-    # address serve a scratch database.
-    from cryptography.fernet import Fernet
-
+    # Plain HTTP in-process: production redirects it to HTTPS.
     os.environ.update(
         bench_env(
             DATABASE_URL=url,
             ALLOWED_HOSTS="testserver",
             SECURE_SSL_REDIRECT="false",
-            FIELD_ENCRYPTION_KEYS=os.environ.get(
-                "FIELD_ENCRYPTION_KEYS", Fernet.generate_key().decode()
-            ),
             SUPPORT_EMAIL=os.environ.get("SUPPORT_EMAIL", SUPPORT_EMAIL),
         )
     )
