@@ -31,7 +31,7 @@ from messaging.reputation.figures import (
 from messaging.reputation.rollups import DayCount, day_counts
 from messaging.status import EmailStatus
 from notifications.rendering import notification_render
-from notifications.services import notification_create, notification_create_for_admins
+from notifications.services import notification_create_for_admins
 
 logger = logging.getLogger(__name__)
 
@@ -453,18 +453,11 @@ def _enqueue(clinic: Clinic, email_ids: list) -> None:
 def _tell_of_old_ones(email_ids: list) -> None:
     """Whoever waits for a held email that was failed as too old hears of it, as of any
     failure."""
-    from messaging.tracking.consequences import email_owner
+    # Imported here: delivery asks this module whether an email is held.
+    from messaging.sending.delivery import email_failure_tell
 
     emails = OutboundEmail.objects.filter(pk__in=email_ids).select_related(
         "clinic", "client", "sent_by", "appointment__practitioner"
     )
     for email in emails:
-        recipient = email_owner(email)
-        if recipient is not None:
-            notification_create(
-                clinic=email.clinic,
-                recipient=recipient,
-                text=notification_render("email_failed", {"email": email}, clinic=email.clinic),
-                client=email.client,
-                email_id=email.id,
-            )
+        email_failure_tell(email)

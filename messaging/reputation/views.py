@@ -3,6 +3,7 @@ support's platform overview in admin. The figures are read from the per-day coun
 (rollups.day_counts): a fixed number of queries whatever the number of emails or clinics."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin
@@ -98,7 +99,12 @@ def reason_emails(request):
         .order_by("-created_at", "-id")
     )
     page = Paginator(emails, EMAILS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"reason": reason, "page": page, "span_days": overview.OVERVIEW_DAYS}
+    context = {
+        "reason": reason,
+        "page": page,
+        "page_query": urlencode({"reason": reason.code}),
+        "span_days": overview.OVERVIEW_DAYS,
+    }
     return render(request, "reputation/reason_emails.html", context)
 
 

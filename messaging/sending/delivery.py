@@ -290,6 +290,11 @@ def _mark_failed(email: OutboundEmail, reason: str) -> None:
 def email_fail(*, email: OutboundEmail, reason: str) -> None:
     """Fails an email for good and tells whoever is waiting for it."""
     _mark_failed(email, reason)
+    email_failure_tell(email)
+
+
+def email_failure_tell(email: OutboundEmail) -> None:
+    """Tells whoever waits for a failed email (its sender, or the appointment's practitioner)."""
     recipient = email_owner(email)
     if recipient is not None:
         notification_create(
