@@ -19,10 +19,12 @@ class EmailStatus(models.TextChoices):
 
 # Own-SMTP mail ends at `sent` and never hears of anything later, so its rank sits with `processed`.
 # `held` (the clinic's mail to new addresses is on hold: messaging/reputation/) ranks below
-# `sending`: it was never handed over, and only a release moves it on, never an event.
+# `sending`: it was never handed over, and only a release moves it on, never an event. In SQL it
+# has no rank at all (NULL): no `status_rank < n` comparison is ever true of it, and the ranks
+# the email table already stores did not change when it came.
 STATUS_RANK: dict[str, int] = {
-    EmailStatus.HELD: 0,
-    EmailStatus.SENDING: 5,
+    EmailStatus.HELD: -1,
+    EmailStatus.SENDING: 0,
     EmailStatus.PROCESSED: 10,
     EmailStatus.SENT: 10,
     EmailStatus.DEFERRED: 20,
@@ -39,9 +41,14 @@ def status_rank(status: str) -> int:
 
 
 def status_rank_expression() -> Case:
-    """STATUS_RANK in SQL: how the database derives an email's `status_rank` from its status."""
+    """STATUS_RANK in SQL: how the database derives an email's `status_rank` from its status
+    (`held`, ranked below zero, gets none: NULL)."""
     return Case(
-        *(When(status=status, then=Value(rank)) for status, rank in STATUS_RANK.items()),
+        *(
+            When(status=status, then=Value(rank))
+            for status, rank in STATUS_RANK.items()
+            if rank >= 0
+        ),
         output_field=PositiveSmallIntegerField(),
     )
 

@@ -4,6 +4,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The reminders already sent are taken to be for their appointment's present time (only the
+# reminder rule reads `appointment_start`, so other kinds stay empty). Going back restores the
+# old one-reminder-per-appointment rule, which fails once an appointment has had two reminders
+# (a move, a resend): delete the extra reminder rows first.
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -25,7 +29,8 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             """
             UPDATE messaging_outboundemail e SET appointment_start = a.start
-            FROM clinic_appointment a WHERE a.id = e.appointment_id
+            FROM clinic_appointment a
+            WHERE a.id = e.appointment_id AND e.kind = 'appointment_reminder'
             """,
             reverse_sql=migrations.RunSQL.noop,
         ),
