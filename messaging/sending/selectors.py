@@ -50,6 +50,9 @@ def outbox_stuck(*, now: datetime, older_than: timedelta) -> QuerySet[OutboundEm
             status=EmailStatus.SENDING,
             esp_message_id="",
             created_at__lt=now - older_than,
+            # Waiting this long in `sending`: a held email released a minute ago was written
+            # days ago, yet is not late.
+            status_changed_at__lt=now - older_than,
         )
         .exclude(next_attempt_at__gt=now - older_than)
         .exclude(claimed_until__gte=now)

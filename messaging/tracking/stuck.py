@@ -45,6 +45,7 @@ def emails_waiting_to_be_sent(*, now: datetime, older_than: timedelta) -> QueryS
         status=EmailStatus.SENDING,
         flagged_stuck_at__isnull=True,
         created_at__lt=now - older_than,
+        status_changed_at__lt=now - older_than,  # not an email a release just moved on
     )
 
 

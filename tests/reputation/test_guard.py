@@ -41,10 +41,11 @@ pytestmark = pytest.mark.django_db
 
 
 @scopes_disabled()
-def mail(clinic, *, delivered=0, bounced=0, complained=0, created_at=None) -> None:
+def mail(clinic, *, delivered=0, bounced=0, complained=0, created_at=None, sent_at=None) -> None:
     """Emails the clinic handed over, as the ESP's events left them (the counts follow by
-    trigger)."""
+    trigger); handed over when written, unless `sent_at` says when."""
     client = ClientFactory(clinic=clinic)
+    sent_at = sent_at or created_at or timezone.now()
     rows = []
     for status, number in (
         (EmailStatus.DELIVERED, delivered),
@@ -62,6 +63,7 @@ def mail(clinic, *, delivered=0, bounced=0, complained=0, created_at=None) -> No
                 esp="mailgun",
                 status=status,
                 esp_message_id=f"m-{uuid.uuid4()}",
+                sent_at=sent_at,
             )
             for _ in range(number)
         ]
@@ -277,13 +279,23 @@ def test_held_emails_are_outside_the_quota_the_sweeper_and_the_stuck_flag(cast, 
     long_ago = timezone.now() - timedelta(hours=2)
     with scopes_disabled():
         held_emails = OutboundEmailFactory.create_batch(3, client=cast.bob, status=EmailStatus.HELD)
-        OutboundEmail.objects.filter(pk__in=[e.pk for e in held_emails]).update(created_at=long_ago)
+        OutboundEmail.objects.filter(pk__in=[e.pk for e in held_emails]).update(
+            created_at=long_ago, status_changed_at=long_ago
+        )
         assert not daily_quota_reached(cast.alice_clinic)
         assert list(outbox_stuck(now=timezone.now(), older_than=timedelta(minutes=1))) == []
         assert stuck_emails_flag(now=timezone.now()) == 0
         assert not OutboundEmail.objects.filter(flagged_stuck_at__isnull=False).exists()
-        OutboundEmail.objects.filter(pk=held_emails[0].pk).update(status=EmailStatus.SENDING)
-        assert len(outbox_stuck(now=timezone.now(), older_than=timedelta(minutes=1))) == 1
+        # Released a moment ago: written two hours ago, yet not late, neither for the sweeper
+        # nor for the stuck flag; once it has waited in `sending` as long, it is.
+        OutboundEmail.objects.filter(pk=held_emails[0].pk).update(
+            status=EmailStatus.SENDING, status_changed_at=timezone.now()
+        )
+        assert list(outbox_stuck(now=timezone.now(), older_than=timedelta(minutes=1))) == []
+        assert stuck_emails_flag(now=timezone.now()) == 0
+        later = timezone.now() + timedelta(minutes=11)
+        assert len(outbox_stuck(now=later, older_than=timedelta(minutes=1))) == 1
+        assert stuck_emails_flag(now=later) == 1
 
 
 def test_an_esp_event_naming_a_held_email_does_not_move_it(cast, held, client):
@@ -392,6 +404,50 @@ def test_the_same_figures_do_not_hold_again_after_a_release_but_new_ones_do(cast
     assert standing_hold(cast.alice_clinic) is not None
 
 
+def test_emails_handed_over_after_a_release_hold_again_whatever_day_they_were_written(cast):
+    """The released emails are the riskiest (addresses never reached), and were written before
+    the release: their bounces count toward the next hold, the old figures alone do not."""
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    guard_evaluate(now=timezone.now())
+    hold_release(hold=standing_hold(cast.alice_clinic), by=cast.support, reason="Old list gone.")
+    with scopes_disabled():
+        released_at = MailHold.objects.get(clinic=cast.alice_clinic).released_at
+    guard_evaluate(now=released_at + timedelta(minutes=1))
+    assert standing_hold(cast.alice_clinic) is None  # the figures it was given
+
+    two_days_ago = released_at - timedelta(days=2)
+    after = released_at + timedelta(minutes=5)
+    mail(cast.alice_clinic, delivered=300, bounced=300, created_at=two_days_ago, sent_at=after)
+    mail(cast.charlie_clinic, delivered=300, created_at=two_days_ago, sent_at=after)
+    guard_evaluate(now=released_at + timedelta(minutes=10))
+    hold = standing_hold(cast.alice_clinic)
+    assert (hold.sends, hold.bounces) == (600, 300)
+    assert hold.why.startswith("Hard bounces reached 50.0% of 600 emails sent since the last hold")
+    assert standing_hold(cast.charlie_clinic) is None
+
+
+def test_figures_from_before_a_release_do_not_hold_again_within_the_window(cast):
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    guard_evaluate(now=timezone.now())
+    hold_release(hold=standing_hold(cast.alice_clinic), by=cast.support, reason="Reviewed.")
+    # More of the same days' bad figures, handed over before the release: still not a hold.
+    with scopes_disabled():
+        released_at = MailHold.objects.get(clinic=cast.alice_clinic).released_at
+    mail(cast.alice_clinic, bounced=50, sent_at=released_at - timedelta(minutes=1))
+    for days in (0, 3, 6):
+        guard_evaluate(now=released_at + timedelta(days=days))
+    assert standing_hold(cast.alice_clinic) is None
+
+
+def test_a_release_older_than_the_window_leaves_the_day_counts_to_decide(cast):
+    with scopes_disabled():
+        MailHoldFactory(clinic=cast.alice_clinic, released_at=timezone.now() - timedelta(days=9))
+    mail(cast.alice_clinic, delivered=180, bounced=20)
+    guard_evaluate(now=timezone.now())
+    hold = standing_hold(cast.alice_clinic)
+    assert hold.why == "Hard bounces reached 10.0% of 200 emails in the last 7 days (hold at 8%)."
+
+
 def test_a_released_emails_second_enqueue_sends_it_once(cast, held):
     """The conditional UPDATE and the claim: a released email enqueued twice goes once."""
     fresh = held_email(cast.alice_clinic, age=timedelta(hours=1))
@@ -458,7 +514,63 @@ def test_the_beat_task_folds_the_counts_then_weighs_them(cast):
     with scopes_disabled():
         assert EmailCountChange.objects.exists()
     done = reputation_guard_task()
-    assert done == {"warned": 2, "ended": 0, "held": 1}
+    assert done == {"warned": 2, "ended": 0, "held": 1, "unheld": 0}
     with scopes_disabled():
         assert not EmailCountChange.objects.exists()
     assert standing_hold(cast.alice_clinic) is not None
+
+
+# --- the safety net: held emails with no hold standing ----------------------------------------
+
+
+def test_an_email_held_as_the_release_committed_is_sent_by_the_next_beat_run_once(
+    cast, held, django_capture_on_commit_callbacks
+):
+    """The race, in order: support's release commits, then an email whose sender read the hold
+    before it commits `held`. Nothing else would ever move it."""
+    from messaging.reputation.tasks import reputation_guard_task
+
+    hold_release(hold=held, by=cast.support, reason="Reviewed.")
+    late = held_email(cast.alice_clinic, age=timedelta(minutes=1))
+    too_old = held_email(cast.alice_clinic, age=timedelta(days=4), sent_by=cast.alice)
+    with scopes_disabled():
+        charlies_hold = MailHoldFactory(clinic=cast.charlie_clinic)
+    charlies = held_email(cast.charlie_clinic, age=timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        done = reputation_guard_task()
+    assert done["unheld"] == 2
+    assert len(published) == 1  # the late email, to the broker
+    with scopes_disabled():
+        late.refresh_from_db(), too_old.refresh_from_db(), charlies.refresh_from_db()
+    assert (late.status, late.reason) == (EmailStatus.SENDING, "")
+    assert too_old.status == EmailStatus.FAILED and "more than 3 days old" in too_old.reason
+    assert any("failed" in text for text in notes(cast.alice))  # its sender is told
+    assert charlies.status == EmailStatus.HELD  # a clinic still held keeps its held emails
+    assert standing_hold(cast.charlie_clinic) == charlies_hold
+
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        assert reputation_guard_task()["unheld"] == 0
+    assert again == []
+    with scopes_disabled():
+        delivery = email_deliver(email_id=late.pk)
+    assert delivery.outcome == "sent"
+
+
+def test_the_safety_net_reads_held_emails_through_their_index(cast, held):
+    """Each minute, the held emails only: never a scan of the email table."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.reputation.guard import held_emails_unheld
+
+    hold_release(hold=held, by=cast.support, reason="Reviewed.")
+    with CaptureQueriesContext(connection) as queries:
+        held_emails_unheld(now=timezone.now())
+    first = queries.captured_queries[0]["sql"]
+    assert "\"status\" = 'held'" in first
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + first)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "email_held" in plan, plan

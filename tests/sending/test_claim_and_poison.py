@@ -132,7 +132,10 @@ def test_an_email_waiting_to_be_sent_with_no_attempt_under_way_is_flagged_once(c
     waiting, retrying, claimed = (send(cast, f"{n}@example.test") for n in "abc")
     later = timezone.now() + timedelta(minutes=5)
     with scopes_disabled():
-        OutboundEmail.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+        eleven_minutes_ago = timezone.now() - timedelta(minutes=11)
+        OutboundEmail.objects.update(
+            created_at=eleven_minutes_ago, status_changed_at=eleven_minutes_ago
+        )
         OutboundEmail.objects.filter(pk=retrying.pk).update(next_attempt_at=later)
         OutboundEmail.objects.filter(pk=claimed.pk).update(claimed_until=later)
 

@@ -53,7 +53,7 @@ def test_the_sweeper_leaves_fresh_and_retrying_emails_alone(
     settings.OUTBOX_SWEEP_AFTER_SECONDS = 300
     with scopes_disabled():
         OutboundEmail.objects.filter(pk__in=[waiting.pk, left.pk]).update(
-            created_at=clock() - timedelta(hours=1)
+            created_at=clock() - timedelta(hours=1), status_changed_at=clock() - timedelta(hours=1)
         )
         OutboundEmail.objects.filter(pk=waiting.pk).update(
             next_attempt_at=clock() + timedelta(minutes=2)
