@@ -260,6 +260,7 @@ class MailHoldAdmin(ReadOnlyAdmin):
             "form": form,
             "counts": held_emails_counts(clinic=hold.clinic),
             "max_days": settings.HELD_EMAIL_MAX_DAYS,
+            "window_days": settings.GUARD_WINDOW_DAYS,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/messaging/mailhold/release.html", context)

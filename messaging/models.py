@@ -163,6 +163,8 @@ class OutboundEmail(models.Model):
                 condition=models.Q(status__in=["processed", "deferred"]),
             ),
             models.Index(fields=["created_at"], name="email_created"),
+            # The held emails of clinics no hold stands for any more: read each minute.
+            models.Index(fields=["clinic"], name="email_held", condition=models.Q(status="held")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -20,6 +20,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEntry, Clinic
 from messaging.models import DeliveredAddress, GuardWarning, MailHold, OutboundEmail
 from messaging.reputation.figures import (
+    NOT_SENT,
     Figures,
     Level,
     Thresholds,
@@ -146,6 +147,12 @@ def guard_evaluate(*, now: datetime) -> dict[str, int]:
         for count in day_counts(since=since):
             by_clinic.setdefault(count.clinic_id, []).append(count)
         concerned = set(by_clinic) | {clinic_id for clinic_id, _, _ in standing.warnings}
+        # A recent release weighs the emails sent after it, whatever day they were written.
+        concerned |= {
+            clinic_id
+            for clinic_id, released_at in standing.releases.items()
+            if released_at >= now - timedelta(days=limits.window_days + 1)
+        }
         for clinic in Clinic.objects.filter(pk__in=concerned).order_by("pk"):
             _evaluate_clinic(
                 clinic,
@@ -181,20 +188,12 @@ def _evaluate_clinic(clinic, counts, *, now, limits, standing: Standing, done) -
     first_day = window_start(clinic, now, limits)
     in_window = [count for count in counts if count.day >= first_day]
     measured = measured_of(figures_of(in_window), limits)
-    # A hold rests only on days after the last release's day: support's release is not undone
-    # by the very figures it was given.
-    hold_from = first_day
-    released_at = standing.releases.get(clinic.pk)
-    if released_at is not None:
-        hold_from = max(first_day, _today(clinic, released_at) + timedelta(days=1))
-    over = [
-        m
-        for m in measured_of(figures_of(c for c in in_window if c.day >= hold_from), limits)
-        if m.level == "hold"
-    ]
     held_now = clinic.pk in standing.holds
     # A clinic's own server risks only its own name: warned, never held.
-    to_hold = bool(over) and not held_now and not clinic.uses_own_smtp
+    over, released_at = [], None
+    if not held_now and not clinic.uses_own_smtp:
+        over, released_at = _over_hold(clinic, measured, first_day, limits, standing)
+    to_hold = bool(over)
     to_warn = [
         (m, level)
         for m in measured
@@ -212,7 +211,7 @@ def _evaluate_clinic(clinic, counts, *, now, limits, standing: Standing, done) -
     try:
         with transaction.atomic():
             if to_hold:
-                _hold_start(clinic, over, limits)
+                _hold_start(clinic, over, limits, released_at=released_at)
             for measure, level in to_end:
                 GuardWarning.objects.filter(
                     clinic=clinic, measure=measure, level=level, ended_at__isnull=True
@@ -229,6 +228,38 @@ def _evaluate_clinic(clinic, counts, *, now, limits, standing: Standing, done) -
     done["held"] += to_hold
     done["ended"] += len(to_end)
     done["warned"] += len(to_warn)
+
+
+def _over_hold(clinic, measured, first_day, limits, standing: Standing):
+    """The measures at the hold level, and the release they were counted from (None for the
+    window's figures). While the clinic's last release is within the window, a hold rests only
+    on the emails handed over after it: support's release is not undone by the very figures it
+    was given, and the emails it sent (to addresses never reached, the riskiest) count toward
+    the next hold, whatever day they were written."""
+    released_at = standing.releases.get(clinic.pk)
+    if released_at is None or _today(clinic, released_at) < first_day:
+        return [m for m in measured if m.level == "hold"], None
+    since_release = measured_of(figures_since(clinic, released_at), limits)
+    return [m for m in since_release if m.level == "hold"], released_at
+
+
+def figures_since(clinic: Clinic, released_at: datetime) -> Figures:
+    """The clinic's figures over the emails handed over after `released_at`, by figures.py's
+    rules (a send, a hard bounce, a complaint), read from the email table in one query. Only
+    emails written since HELD_EMAIL_MAX_DAYS before the release can have been handed over after
+    it (older held ones were failed by it), so the read stays within the clinic's recent rows
+    (the (clinic, created_at) index)."""
+    written_since = released_at - timedelta(days=settings.HELD_EMAIL_MAX_DAYS + 1)
+    handed_over = Q(refusal="") & ~Q(esp_message_id="") & ~Q(status__in=NOT_SENT)
+    with scopes_disabled():
+        found = OutboundEmail.objects.filter(
+            handed_over, clinic=clinic, created_at__gte=written_since, sent_at__gt=released_at
+        ).aggregate(
+            sends=Count("pk"),
+            bounces=Count("pk", filter=Q(status=EmailStatus.FAILED, failure_cause="")),
+            complaints=Count("pk", filter=Q(status=EmailStatus.SPAM_REPORT)),
+        )
+    return Figures(**found)
 
 
 def _reaches(level: Level, wanted: str) -> bool:
@@ -248,17 +279,23 @@ MEASURE_WORDS = {
 }
 
 
-def hold_why(measured: list[Measured], limits: Thresholds) -> str:
+def hold_why(measured: list[Measured], limits: Thresholds, *, clinic=None, released_at=None) -> str:
     """Why a hold began, in words with its figures, e.g. "Hard bounces reached 9.1% of 312
-    emails in the last 7 days (hold at 8%)."."""
+    emails in the last 7 days (hold at 8%).", or "... of 600 emails sent since the last hold
+    was released (30 Nov 14:05) ..." when it rests on the emails sent after a release."""
+    if released_at is None:
+        over = f"in the last {limits.window_days} days"
+    else:
+        at = timezone.localtime(released_at, clinic.tzinfo)
+        over = f"sent since the last hold was released ({at:%-d %b %H:%M})"
     return " ".join(
-        f"{MEASURE_WORDS[m.measure]} reached {_percent(m.rate)} of {m.sends} emails in the last "
-        f"{limits.window_days} days (hold at {_threshold(m.measure, 'hold', limits):g}%)."
+        f"{MEASURE_WORDS[m.measure]} reached {_percent(m.rate)} of {m.sends} emails {over} "
+        f"(hold at {_threshold(m.measure, 'hold', limits):g}%)."
         for m in measured
     )
 
 
-def _hold_start(clinic: Clinic, measured: list[Measured], limits) -> MailHold:
+def _hold_start(clinic: Clinic, measured: list[Measured], limits, *, released_at=None) -> MailHold:
     """Starts a hold (the database allows one standing hold per clinic: a second evaluation
     beside this one fails, and skips the clinic)."""
     figures = {m.measure: m for m in measured}
@@ -266,7 +303,7 @@ def _hold_start(clinic: Clinic, measured: list[Measured], limits) -> MailHold:
     complaints = figures.get(GuardWarning.Measure.COMPLAINTS)
     hold = MailHold.objects.create(
         clinic=clinic,
-        why=hold_why(measured, limits),
+        why=hold_why(measured, limits, clinic=clinic, released_at=released_at),
         sends=measured[0].sends,
         bounces=bounces.events if bounces else 0,
         complaints=complaints.events if complaints else 0,
@@ -405,6 +442,48 @@ def hold_release(*, hold: MailHold, by, reason: str) -> Released:
     hold.released_at, hold.released_by, hold.release_reason = now, by, reason
     logger.info("Mail hold %s released: %d sent, %d failed", hold.pk, *released.__dict__.values())
     return released
+
+
+def held_emails_unheld(*, now: datetime) -> int:
+    """The safety net of the beat job: held emails of clinics no hold stands for are moved on as
+    a release moves them (sent, or failed as too old with their senders told). An email saved
+    `held` while support released the hold (its sender read the hold before the release
+    committed) would otherwise wait for ever, as nothing else moves it. Reads the held emails
+    only (the `email_held` index), so it costs next to nothing while none waits. Returns how
+    many emails it moved."""
+    with scopes_disabled():
+        standing = MailHold.objects.filter(
+            clinic_id=OuterRef("clinic_id"), released_at__isnull=True
+        )
+        clinic_ids = set(
+            OutboundEmail.objects.filter(status=EmailStatus.HELD)
+            .exclude(Exists(standing))
+            .values_list("clinic_id", flat=True)
+            .distinct()
+        )
+        moved = 0
+        for clinic in Clinic.objects.filter(pk__in=clinic_ids).order_by("pk"):
+            moved += _unheld(clinic, now=now)
+    return moved
+
+
+def _unheld(clinic: Clinic, *, now: datetime) -> int:
+    """Moves one clinic's held emails on, unless a hold began for it meanwhile. A release beside
+    this moves each email once: the UPDATE takes only rows still held."""
+    with transaction.atomic():
+        if MailHold.objects.filter(clinic=clinic, released_at__isnull=True).exists():
+            return 0
+        sent_ids, failed_ids = _held_emails_move(clinic, now=now)
+        _enqueue(clinic, sent_ids)
+        _tell_of_old_ones(failed_ids)
+    if sent_ids or failed_ids:
+        logger.warning(
+            "Clinic %s had held emails and no standing hold: %d sent, %d failed as too old",
+            clinic.pk,
+            len(sent_ids),
+            len(failed_ids),
+        )
+    return len(sent_ids) + len(failed_ids)
 
 
 def _held_emails_move(clinic: Clinic, *, now: datetime) -> tuple[list, list]:

@@ -58,6 +58,10 @@ def test_the_release_page_says_what_it_will_do_and_requires_a_reason(client, cas
     page = client.get(release_url(standing)).content.decode()
     assert "Releasing it sends <strong>2</strong> held emails now" in page
     assert "fails <strong>1</strong> written more than 3 days ago" in page
+    assert (
+        "For the next 7 days, a new hold rests only on the emails sent after this release, "
+        "these included" in page
+    )
     refused = client.post(release_url(standing), {"reason": "   "})
     assert refused.status_code == 200
     assert "This field is required." in refused.content.decode()
