@@ -144,7 +144,14 @@ def email_resend_page(request, client_id: int, email_id):
             request, "messaging/resend_page.html", {**context, "form": form, "refusal": why}
         )
     resent = outcome.email
-    messages.success(request, f"{resent.get_kind_display()} resent to {resent.to_email}.")
+    if resent.status == EmailStatus.HELD:  # saved, not refused: its log entry says the rest
+        messages.warning(
+            request,
+            f"{resent.get_kind_display()} to {resent.to_email} was held, not sent yet. "
+            + resent.reason.removeprefix("Held, not sent yet. "),
+        )
+    else:
+        messages.success(request, f"{resent.get_kind_display()} resent to {resent.to_email}.")
     url = reverse("client-detail", args=[client.pk])
     return redirect(f"{url}?email={resent.pk}#email-{resent.pk}")
 

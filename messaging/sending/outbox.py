@@ -120,7 +120,11 @@ def _tell_about_refusal(email: OutboundEmail, template: str) -> None:
         notification_create(
             clinic=email.clinic,
             recipient=email.appointment.practitioner,
-            text=notification_render(template, {"email": email}, clinic=email.clinic),
+            text=notification_render(
+                template,
+                {"email": email, "days": settings.HELD_EMAIL_MAX_DAYS},
+                clinic=email.clinic,
+            ),
             client=email.client,
             email_id=email.id,
         )

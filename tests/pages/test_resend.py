@@ -17,7 +17,9 @@ from suppression.services import suppression_record
 from tests.factories import (
     AppointmentFactory,
     ClientFactory,
+    DeliveredAddressFactory,
     InvoiceFactory,
+    MailHoldFactory,
     OutboundEmailFactory,
 )
 
@@ -320,3 +322,47 @@ def test_the_api_answers_404_for_another_clinics_email(cast, bounced_invoice):
     answer = charlie.post(api_url(bounced_invoice), {"email": RIGHT}, format="json")
     assert answer.status_code == 404
     assert resends_of(bounced_invoice) == [] and address_of(bounced_invoice.client) == WRONG
+
+
+def test_a_resend_during_a_hold_is_held_and_the_page_says_so(
+    client, cast, aoife, bounced_invoice, django_capture_on_commit_callbacks
+):
+    """An address the clinic never reached, while its mail to new addresses is held: the resend
+    is saved held, not queued, and the page says held, not resent."""
+    with scopes_disabled():
+        MailHoldFactory(clinic=cast.alice_clinic)
+    client.force_login(cast.alice)
+    with django_capture_on_commit_callbacks() as queued:
+        done = client.post(resend_url(bounced_invoice), {"email": RIGHT}, follow=True)
+    [resent] = resends_of(bounced_invoice)
+    assert (resent.status, resent.to_email) == (EmailStatus.HELD, RIGHT)
+    assert resent.reason.startswith("Held, not sent yet.")
+    assert queued == []
+    words = text_of(done)
+    assert "Invoice to aoife.obrien@example.test was held, not sent yet." in words
+    assert "within 3 days of its writing" in words
+    assert "resent to" not in words
+
+
+def test_the_api_says_a_resend_during_a_hold_was_held(api, cast, aoife, bounced_invoice):
+    with scopes_disabled():
+        MailHoldFactory(clinic=cast.alice_clinic)
+    answer = api.post(api_url(bounced_invoice), {"email": RIGHT}, format="json")
+    assert answer.status_code == 202
+    body = answer.json()
+    assert (body["status"], body["to"]) == ("held", RIGHT)
+    assert body["reason"].startswith("Held, not sent yet.")
+    [resent] = resends_of(bounced_invoice)
+    assert resent.status == EmailStatus.HELD
+
+
+def test_a_resend_to_an_address_reached_before_goes_out_during_a_hold(
+    api, cast, aoife, bounced_invoice
+):
+    """Only addresses never reached are held: a known one is resent at once."""
+    with scopes_disabled():
+        MailHoldFactory(clinic=cast.alice_clinic)
+        DeliveredAddressFactory(clinic=cast.alice_clinic, address=RIGHT)
+    answer = api.post(api_url(bounced_invoice), {"email": RIGHT}, format="json")
+    assert answer.status_code == 202
+    assert answer.json()["status"] != "held"

@@ -258,6 +258,12 @@ def test_a_held_appointment_email_tells_the_practitioner(cast, held):
     [told] = notes(cast.alice)
     assert told.startswith("Appointment confirmation to")
     assert "was held, not sent yet" in told
+    # A release after HELD_EMAIL_MAX_DAYS fails it: the notice promises no more than that.
+    assert (
+        "It goes out by itself if support lifts the pause within 3 days of its writing; after "
+        "that it is not sent, and you can send it again." in told
+    )
+    assert "when the pause is lifted" not in told
 
 
 def test_an_email_queued_before_the_hold_is_held_at_delivery_without_calling_the_esp(cast):
