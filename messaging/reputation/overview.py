@@ -389,6 +389,7 @@ LEVEL_WORDS = {
     "warning": "At the warning threshold",
     "": "Below the warning threshold",
     "evidence": "Not enough emails yet to judge",
+    "few": "Past the warning rate, on too few to act on",
 }
 
 
@@ -402,10 +403,19 @@ class Rate:
     percent: float
     level: Level
     evidence: bool
+    enough_sends: bool = True
+    past_warning: bool = False
 
     @property
     def standing(self) -> str:
-        return self.level if self.evidence else "evidence"
+        """Where the rate stands: judged when the evidence is enough; with enough emails but too
+        few events, below the warning (a busy clinic with no bounces is fine) or past it on too
+        few to act on; with too few emails, not judged at all."""
+        if self.evidence:
+            return self.level
+        if not self.enough_sends:
+            return "evidence"
+        return "few" if self.past_warning else ""
 
     @property
     def words(self) -> str:
@@ -441,6 +451,8 @@ def measures_of(spans: dict[int, Figures], limits: Thresholds) -> list[Measure]:
                 figures.bounce_rate,
                 bounce_level(figures, limits),
                 evidence_met(figures, figures.bounces, limits),
+                figures.sends >= limits.min_sends,
+                figures.bounce_rate >= limits.bounce_warning,
             )
         )
         complaint_rates.append(
@@ -451,6 +463,8 @@ def measures_of(spans: dict[int, Figures], limits: Thresholds) -> list[Measure]:
                 figures.complaint_rate,
                 complaint_level(figures, limits),
                 evidence_met(figures, figures.complaints, limits),
+                figures.sends >= limits.min_sends,
+                figures.complaint_rate >= limits.complaint_warning,
             )
         )
     return [

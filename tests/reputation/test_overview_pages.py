@@ -96,7 +96,7 @@ def test_the_figures_are_what_the_emails_imply(client, new_york, settings):
     assert (week.span_days, week.sends, week.events) == (7, 20, 2)
     assert week.percent == pytest.approx(10.0) and week.standing == "hold"
     assert (month.sends, month.events, month.percent) == (40, 4, pytest.approx(10.0))
-    assert complaints.rates[0].events == 1 and complaints.rates[0].standing == "evidence"
+    assert complaints.rates[0].events == 1 and complaints.rates[0].standing == "few"
     body = response.content.decode()
     assert "10.00%" in body and "2 of 20 sent" in body and "4 of 40 sent" in body
     assert "At the hold threshold" in body and "Not enough emails yet to judge" in body

@@ -148,8 +148,16 @@ def test_rates_judge_only_on_enough_evidence():
         ("evidence", 20.0),
         ("hold", 10.0),
     ]
-    assert complaints.rates[1].standing == "evidence"  # one complaint is not five
-    assert complaints.rates[1].words == "Not enough emails yet to judge"
+    # One complaint in 400 emails is past the warning rate, but one is not five.
+    assert complaints.rates[1].standing == "few"
+    assert complaints.rates[1].words == "Past the warning rate, on too few to act on"
+    assert bounces.rates[0].words == "Not enough emails yet to judge"
+
+
+def test_a_busy_clinic_with_no_bounces_is_below_the_warning_not_unjudged():
+    [bounces, complaints] = measures_of({7: Figures(sends=5000, bounces=0, complaints=0)}, LIMITS)
+    assert bounces.rates[0].standing == complaints.rates[0].standing == ""
+    assert bounces.rates[0].words == "Below the warning threshold"
 
 
 def test_a_clinic_is_at_its_worse_measures_level():
