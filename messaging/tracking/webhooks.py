@@ -194,4 +194,9 @@ class SendGridTracking(SendGridTrackingWebhookView, BatchIngestMixin):
         # SendGrid posts a JSON array; anymail would read an object as an empty batch.
         if not request.body.lstrip().startswith(b"["):
             raise ValueError("not a JSON array")
-        return super().parse_events(request)
+        try:
+            return super().parse_events(request)
+        except (OverflowError, OSError) as error:
+            # A timestamp out of any clock's range (anymail reads it with fromtimestamp, which
+            # raises these): a malformed post, not a fault of ours. Nothing here does I/O.
+            raise ValueError(f"a timestamp out of range: {error}") from error

@@ -99,7 +99,7 @@ def test_the_figures_are_what_the_emails_imply(client, new_york, settings):
     assert complaints.rates[0].events == 1 and complaints.rates[0].standing == "few"
     body = response.content.decode()
     assert "10.00%" in body and "2 of 20 sent" in body and "4 of 40 sent" in body
-    assert "At the hold threshold" in body and "Not enough emails yet to judge" in body
+    assert "At the hold threshold" in body and "Past the warning rate, on too few to act on" in body
     assert "This platform warns at 4% and holds at 8%" in body
     assert "warns at 0.08% and holds at 0.3%" in body
     assert "Amazon SES reviews the account at 5%" in body

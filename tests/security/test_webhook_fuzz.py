@@ -253,3 +253,16 @@ def test_the_documented_event_past_the_checks_is_kept(db, esp):
     response = post_past_the_checks(esp, documented_events(esp))
     assert response.content == b"OK (1 received)"
     assert ReceivedBatch.objects.count() == 1
+
+
+@pytest.mark.parametrize("timestamp", [10**20, -(10**20)])
+def test_a_sendgrid_timestamp_out_of_any_clocks_range_is_malformed(db, timestamp):
+    """Found by the fuzzing above: anymail reads SendGrid's timestamp with fromtimestamp, which
+    raises OverflowError or OSError past the platform's range; the post is refused as malformed,
+    nothing kept, instead of a 500 (which SendGrid would retry for a day)."""
+    events = documented_events("sendgrid")
+    events[0]["timestamp"] = timestamp
+    response = post_past_the_checks("sendgrid", events)
+    assert response.status_code == 400, response.content
+    assert response.content.startswith(b"Malformed")
+    assert nothing_stored()
