@@ -44,9 +44,7 @@ def test_a_practitioner_reads_why_an_email_was_held(cast, held, new_page, width)
     row.locator("summary").click()
     expect(row.locator(".reason")).to_be_visible()
     expect(row.locator(".reason")).to_contain_text("Held, not sent yet.")
-    expect(row.locator(".status-help")).to_contain_text(
-        "It goes out when support lifts the pause."
-    )
+    expect(row.locator(".status-help")).to_contain_text("It goes out when support lifts the pause.")
     screenshot(page, f"held-email-{width}")
     assert_readable(page, f"held email at {width}")
 
