@@ -75,9 +75,6 @@ def email_prepare(
     if permission is None:
         permission = send_permission(client, kind)
     stream = sending_stream(clinic)
-    decided = _decided(permission)
-    if decided["status"] == EmailStatus.SENDING and mail_held(clinic=clinic, address=client.email):
-        decided = {"status": EmailStatus.HELD, "reason": held_reason()}
     email = OutboundEmail.objects.create(
         clinic=clinic,
         client=client,
@@ -93,7 +90,7 @@ def email_prepare(
         form_request=form_request,
         esp=stream,
         engagement_tracked=engagement_tracked_for(clinic, stream),
-        **decided,
+        **send_decided(permission, clinic=clinic, address=client.email),
     )
     if email.refusal:
         _tell_about_refusal(email, "email_not_sent")
@@ -102,9 +99,13 @@ def email_prepare(
     return email
 
 
-def _decided(permission: MailPermission) -> dict:
-    """What a send's permission decides of its email: on its way, or refused, code and words."""
+def send_decided(permission: MailPermission, *, clinic, address: str) -> dict:
+    """What a send's permission and the reputation guard decide of its email: on its way, held
+    (the clinic's mail to new addresses is on hold), or refused, code and words. A first send
+    and a resend both ask here."""
     if permission.allowed:
+        if mail_held(clinic=clinic, address=address):
+            return {"status": EmailStatus.HELD, "reason": held_reason()}
         return {"status": EmailStatus.SENDING}
     return {
         "status": EmailStatus.FAILED,

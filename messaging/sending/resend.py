@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from clinic.models import Client, SmartFormRequest
 from clinic.smart_forms import smart_form_link_expired, smart_form_url
 from messaging.models import EmailKind, OutboundEmail
-from messaging.reputation.guard import held_reason, mail_held
 from messaging.sending.engagement import engagement_tracked_for
-from messaging.sending.outbox import email_prepare, emails_enqueue, send_permission
+from messaging.sending.outbox import email_prepare, emails_enqueue, send_decided, send_permission
 from messaging.sending.triggers import quota_place, refused_over_quota
 from messaging.status import EmailStatus
 from suppression.models import Refusal
@@ -133,18 +132,17 @@ def _resend_prepare(
         resent.replaces = email
         resent.save(update_fields=["replaces"])
         return resent
-    return _copy_prepare(email, client, sent_by)
+    return _copy_prepare(email, client, permission, sent_by)
 
 
-def _copy_prepare(email: OutboundEmail, client: Client, sent_by) -> OutboundEmail:
+def _copy_prepare(
+    email: OutboundEmail, client: Client, permission: MailPermission, sent_by
+) -> OutboundEmail:
     """The same email as saved, subject, text and HTML, to the client's address now. A resent
     reminder keeps its appointment and the time it reminded of: the one-reminder-per-time rule
     counts first reminders only, so the log and needs attention still find it by appointment.
     Held as a first send is while the clinic's mail to new addresses is on hold."""
     stream = sending_stream(client.clinic)
-    decided = {"status": EmailStatus.SENDING}
-    if mail_held(clinic=client.clinic, address=client.email):
-        decided = {"status": EmailStatus.HELD, "reason": held_reason()}
     return OutboundEmail.objects.create(
         clinic=email.clinic,
         client=client,
@@ -161,7 +159,7 @@ def _copy_prepare(email: OutboundEmail, client: Client, sent_by) -> OutboundEmai
         esp=stream,
         engagement_tracked=engagement_tracked_for(client.clinic, stream),
         replaces=email,
-        **decided,
+        **send_decided(permission, clinic=client.clinic, address=client.email),
     )
 
 
