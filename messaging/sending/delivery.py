@@ -8,11 +8,11 @@ from email.utils import make_msgid
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 
 from messaging.models import EmailAttachment, OutboundEmail
-from messaging.reputation.guard import held_reason, mail_held
+from messaging.reputation.guard import held_now, held_reason
 from messaging.sending.connections import (
     esp_connection,
     from_address,
@@ -104,7 +104,7 @@ def email_deliver(*, email_id, only_if_due: bool = False) -> Delivery:
     if accepted is not None:  # an earlier attempt reached the ESP: recorded, not sent again
         _record_sent(email, accepted, _message_rebuilt(email))
         return Delivery("sent")
-    if mail_held(clinic=email.clinic, address=email.to_email):  # queued before a hold began
+    if email.held_now:  # queued before a hold began (`mail_held`, read with the claim)
         _hold(email)
         return Delivery("held")
     try:
@@ -177,7 +177,11 @@ def _claim(email_id, *, only_if_due: bool) -> OutboundEmail | None:
         )
     if not claimed:
         return None
-    return OutboundEmail.objects.select_related("clinic").get(pk=email_id)
+    return (
+        OutboundEmail.objects.select_related("clinic")
+        .annotate(held_now=ExpressionWrapper(held_now(), output_field=BooleanField()))
+        .get(pk=email_id)
+    )
 
 
 def _message_rebuilt(email: OutboundEmail) -> AnymailMessage | None:

@@ -280,6 +280,24 @@ def test_an_email_queued_before_the_hold_is_held_at_delivery_without_calling_the
     assert len(outbox_mail.outbox) == 0
 
 
+@pytest.mark.parametrize("known", ["delivered before", "own SMTP"])
+def test_at_delivery_a_known_address_or_an_own_server_is_not_held(cast, known):
+    """The claim reads the hold rule in its own statement: the same exceptions as `mail_held`
+    (an address reached before, in any case; a clinic on its own server)."""
+    newcomer = ClientFactory(clinic=cast.alice_clinic, email="Known.Patient@example.test")
+    with scopes_disabled():
+        email = email_prepare(client=newcomer, kind="direct_message", sent_by=cast.alice)
+        MailHoldFactory(clinic=cast.alice_clinic)
+        if known == "delivered before":
+            DeliveredAddressFactory(clinic=cast.alice_clinic, address="known.patient@example.test")
+        else:
+            cast.alice_clinic.sending_connection = cast.alice_clinic.Connection.OWN_SMTP
+            cast.alice_clinic.save()
+        assert not mail_held(clinic=cast.alice_clinic, address=newcomer.email)
+        delivery = email_deliver(email_id=email.pk)
+    assert delivery.outcome != "held"
+
+
 def test_held_emails_are_outside_the_quota_the_sweeper_and_the_stuck_flag(cast, held, settings):
     settings.DAILY_SEND_QUOTA = 3
     long_ago = timezone.now() - timedelta(hours=2)
