@@ -3,7 +3,6 @@ the API or in support's admin; each carries the clinic's address, phone and how 
 booking, and its subject holds only the kind, the date and time, and the clinic."""
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django_scopes import scope, scopes_disabled
@@ -17,7 +16,6 @@ from messaging.sending.triggers import (
     reminder_prepare,
 )
 from tests.booking.dates import at, next_clock_change
-from tests.factories import ClientFactory, ClinicFactory, MembershipFactory
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -29,24 +27,10 @@ SATURDAY_10_EDT, MONDAY_10_EST = at(SATURDAY, 10), at(MONDAY, 10)
 
 
 @pytest.fixture
-def new_york(db):
-    with scopes_disabled():
-        clinic = ClinicFactory(
-            name="Harbour Physio",
-            time_zone="America/New_York",
-            postal_address="12 Water Street\nBrooklyn, NY 11201",
-            phone="+1 718 555 0100",
-            booking_changes="Call us at least 24 hours before.",
-        )
-        practitioner = MembershipFactory(
-            clinic=clinic, user__first_name="Aoife", user__last_name="O’Brien"
-        ).user
-        other = MembershipFactory(
-            clinic=clinic, user__first_name="Nina", user__last_name="Patel"
-        ).user
-        client = ClientFactory(clinic=clinic, name="Łukasz Żółć", email="lukasz@example.test")
-    with scope(clinic=clinic):
-        yield SimpleNamespace(clinic=clinic, practitioner=practitioner, other=other, client=client)
+def new_york(harbour):
+    """The booking tests' New York clinic (tests/booking/conftest.py), entered."""
+    with scope(clinic=harbour.clinic):
+        yield harbour
 
 
 def emails_of(client) -> list[OutboundEmail]:
