@@ -42,8 +42,7 @@ def appointment_book_page(request, client_id: int):
         messages.warning(
             request,
             f"Booked for {when} with {appointment.practitioner}. "
-            "The confirmation was held, not sent yet. "
-            + confirmation.reason.removeprefix("Held, not sent yet. "),
+            "The confirmation was held, not sent yet. " + confirmation.reason,
         )
     else:
         messages.success(

@@ -100,8 +100,7 @@ def client_send(request, client_id: int):
     if email.status == EmailStatus.HELD:  # saved, not refused: its log entry says the rest
         messages.warning(
             request,
-            f"{email.get_kind_display()} to {client.email} was held, not sent yet. "
-            + email.reason.removeprefix("Held, not sent yet. "),
+            f"{email.get_kind_display()} to {client.email} was held, not sent yet. " + email.reason,
         )
         return redirect("client-detail", client_id=client.pk)
     messages.success(request, f"{email.get_kind_display()} to {client.email} is on its way.")
@@ -148,7 +147,7 @@ def email_resend_page(request, client_id: int, email_id):
         messages.warning(
             request,
             f"{resent.get_kind_display()} to {resent.to_email} was held, not sent yet. "
-            + resent.reason.removeprefix("Held, not sent yet. "),
+            + resent.reason,
         )
     else:
         messages.success(request, f"{resent.get_kind_display()} resent to {resent.to_email}.")

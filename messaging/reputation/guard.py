@@ -41,8 +41,10 @@ logger = logging.getLogger(__name__)
 ADDRESSES_SHOWN = 50
 
 # Why a held email waits, as the log and the sender read it: what it means, what happens next.
+# Stored bare: the status says "Held", and the pages that tell the sender say "held, not sent
+# yet" themselves.
 HELD_REASON = (
-    "Held, not sent yet. Too many of this clinic's recent emails bounced or were reported as "
+    "Too many of this clinic's recent emails bounced or were reported as "
     "spam, so its email to addresses it has not reached before is paused while support "
     "reviews it. It goes out by itself if support lifts the pause within {days} days of its "
     "writing; after that it is not sent, and you can send it again. If it is urgent, contact "

@@ -336,7 +336,7 @@ def test_a_resend_during_a_hold_is_held_and_the_page_says_so(
         done = client.post(resend_url(bounced_invoice), {"email": RIGHT}, follow=True)
     [resent] = resends_of(bounced_invoice)
     assert (resent.status, resent.to_email) == (EmailStatus.HELD, RIGHT)
-    assert resent.reason.startswith("Held, not sent yet.")
+    assert resent.reason.startswith("Too many of this clinic's recent emails")
     assert queued == []
     words = text_of(done)
     assert "Invoice to aoife.obrien@example.test was held, not sent yet." in words
@@ -351,7 +351,7 @@ def test_the_api_says_a_resend_during_a_hold_was_held(api, cast, aoife, bounced_
     assert answer.status_code == 202
     body = answer.json()
     assert (body["status"], body["to"]) == ("held", RIGHT)
-    assert body["reason"].startswith("Held, not sent yet.")
+    assert body["reason"].startswith("Too many of this clinic's recent emails")
     [resent] = resends_of(bounced_invoice)
     assert resent.status == EmailStatus.HELD
 

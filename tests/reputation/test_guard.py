@@ -239,7 +239,7 @@ def test_mail_to_an_address_reached_before_goes_out_and_a_new_one_is_held(cast, 
     assert to_bob.status == EmailStatus.SENDING
     assert to_new.status == EmailStatus.HELD
     assert to_new.refusal == ""
-    assert to_new.reason.startswith("Held, not sent yet.")
+    assert to_new.reason.startswith("Too many of this clinic's recent emails")
     assert "goes out by itself if support lifts the pause within 3 days" in to_new.reason
     assert mail_held(clinic=cast.alice_clinic, address="NEW.comer@example.test")
     assert not mail_held(clinic=cast.alice_clinic, address="BOB@example.test")
@@ -358,7 +358,7 @@ def test_the_send_page_and_the_api_say_held(cast, held, client):
     )
     assert api.status_code == 202
     assert api.json()["status"] == "held"
-    assert api.json()["reason"].startswith("Held, not sent yet.")
+    assert api.json()["reason"].startswith("Too many of this clinic's recent emails")
 
 
 # --- release -----------------------------------------------------------------------------------
