@@ -411,7 +411,7 @@ class MailHold(models.Model):
 
     def __str__(self) -> str:
         state = "released" if self.released_at else "in force"
-        return f"Hold on {self.clinic} since {self.started_at:%Y-%m-%d %H:%M} ({state})"
+        return f"Hold on {self.clinic} since {self.started_at:%Y-%m-%d %H:%M} UTC ({state})"
 
 
 class GuardWarning(models.Model):

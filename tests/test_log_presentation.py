@@ -50,7 +50,7 @@ def test_each_status_has_its_tone(status, tone):
 @pytest.mark.parametrize(
     ("status", "words"),
     [
-        ("held", "It goes out when support lifts the pause"),
+        ("held", "It goes out by itself if support lifts the pause within 3 days"),
         ("sending", "Waiting to be handed to the email service."),
         ("processed", "The email service accepted it"),
         ("deferred", "It is retried automatically."),

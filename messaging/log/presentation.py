@@ -29,8 +29,9 @@ STATUS_HELP: dict[str, tuple[str, str]] = {
     EmailStatus.HELD: (
         "warn",
         "Not handed to the email service yet: the clinic's email to addresses it has not reached "
-        "before is paused while support reviews its bounces and spam reports. It goes out when "
-        "support lifts the pause.",
+        "before is paused while support reviews its bounces and spam reports. It goes out by "
+        "itself if support lifts the pause within {held_days} days of its writing; after that it "
+        "is not sent, and you can send it again.",
     ),
     EmailStatus.SENDING: (
         "info",
@@ -146,7 +147,13 @@ def status_help(status: str, cause: str = "") -> str:
     if status == EmailStatus.FAILED and cause in CAUSE_HELP:
         return CAUSE_HELP[cause]
     # Where the client writes is the setting SUPPORT_EMAIL, read as the help is shown.
-    return STATUS_HELP[status][1].replace("{support_email}", settings.SUPPORT_EMAIL)
+    # Read as the help is shown too: where the client writes (SUPPORT_EMAIL), and how long a held
+    # email may wait (HELD_EMAIL_MAX_DAYS).
+    return (
+        STATUS_HELP[status][1]
+        .replace("{support_email}", settings.SUPPORT_EMAIL)
+        .replace("{held_days}", str(settings.HELD_EMAIL_MAX_DAYS))
+    )
 
 
 def page_of_email(log, email_id) -> int | None:

@@ -46,9 +46,7 @@ ADDRESSES_SHOWN = 50
 HELD_REASON = (
     "Too many of this clinic's recent emails bounced or were reported as "
     "spam, so its email to addresses it has not reached before is paused while support "
-    "reviews it. It goes out by itself if support lifts the pause within {days} days of its "
-    "writing; after that it is not sent, and you can send it again. If it is urgent, contact "
-    "the client another way."
+    "reviews it. If it is urgent, contact the client another way."
 )
 
 # Why a held email too old to send was failed at the release instead.
@@ -61,7 +59,7 @@ LEVELS = (GuardWarning.Level.WARNING, GuardWarning.Level.HOLD)
 
 
 def held_reason() -> str:
-    return HELD_REASON.format(days=settings.HELD_EMAIL_MAX_DAYS)
+    return HELD_REASON
 
 
 # --- one email ---------------------------------------------------------------------------------

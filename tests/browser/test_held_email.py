@@ -44,7 +44,9 @@ def test_a_practitioner_reads_why_an_email_was_held(cast, held, new_page, width)
     row.locator("summary").click()
     expect(row.locator(".reason")).to_be_visible()
     expect(row.locator(".reason")).to_contain_text("Too many of this clinic's recent emails")
-    expect(row.locator(".status-help")).to_contain_text("It goes out when support lifts the pause.")
+    expect(row.locator(".status-help")).to_contain_text(
+        "It goes out by itself if support lifts the pause within 3 days of its writing"
+    )
     screenshot(page, f"held-email-{width}")
     assert_readable(page, f"held email at {width}")
 

@@ -14,6 +14,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from clinic.models import AuditEntry, Clinic
+from messaging.log.presentation import status_help
 from messaging.models import GuardWarning, MailHold, OutboundEmail
 from messaging.reputation.guard import (
     ReleaseRefused,
@@ -240,7 +241,9 @@ def test_mail_to_an_address_reached_before_goes_out_and_a_new_one_is_held(cast, 
     assert to_new.status == EmailStatus.HELD
     assert to_new.refusal == ""
     assert to_new.reason.startswith("Too many of this clinic's recent emails")
-    assert "goes out by itself if support lifts the pause within 3 days" in to_new.reason
+    # Why, in its reason; what happens next, with the days, in its status's words.
+    assert "If it is urgent, contact the client another way." in to_new.reason
+    assert "goes out by itself if support lifts the pause within 3 days" in status_help("held")
     assert mail_held(clinic=cast.alice_clinic, address="NEW.comer@example.test")
     assert not mail_held(clinic=cast.alice_clinic, address="BOB@example.test")
 
